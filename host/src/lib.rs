@@ -1,0 +1,450 @@
+//! # wasm-mmap: real memory-mapped files for WebAssembly components
+//!
+//! This crate implements the `wasm-mmap:mmap` WIT package (Python 3's `mmap`
+//! module as a component interface) for wasmtime, with real OS mappings:
+//! a guest's `write` map of a file is `MAP_SHARED`, so other processes see
+//! its writes and the file receives them.
+//!
+//! Embedding follows wasmtime's WASI crates: keep an [`MmapCtx`] and the
+//! [`ResourceTable`] in your store data, and give [`add_to_linker`] a
+//! function returning an [`MmapView`] of them. The table must be the one
+//! wasmtime-wasi uses, because guests pass `wasi:filesystem` descriptors.
+//!
+//! ```no_run
+//! use wasmtime::component::{Component, Linker, ResourceTable};
+//! use wasmtime::{Config, Engine, Store};
+//! use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+//! use wasm_mmap::{MmapCtx, MmapView};
+//!
+//! struct State {
+//!     wasi: WasiCtx,
+//!     mmap: MmapCtx,
+//!     table: ResourceTable,
+//! }
+//!
+//! impl WasiView for State {
+//!     fn ctx(&mut self) -> WasiCtxView<'_> {
+//!         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+//!     }
+//! }
+//!
+//! # fn main() -> wasmtime::Result<()> {
+//! let engine = Engine::new(Config::new().concurrency_support(false))?;
+//! let mut linker = Linker::<State>::new(&engine);
+//! wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+//! wasm_mmap::add_to_linker(&mut linker, |s: &mut State| MmapView::new(&mut s.mmap, &mut s.table))?;
+//!
+//! let state = State {
+//!     wasi: WasiCtx::builder().inherit_stdio().build(),
+//!     mmap: MmapCtx::builder().max_maps(64).build(),
+//!     table: ResourceTable::new(),
+//! };
+//! let mut store = Store::new(&engine, state);
+//! let component = Component::from_file(&engine, "guest.wasm")?;
+//! let command =
+//!     wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)?;
+//! let _ = command.wasi_cli_run().call_run(&mut store)?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod error;
+mod map;
+mod sys;
+
+pub use error::Error;
+pub use map::{FileRef, Mmap};
+
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime_wasi::filesystem::Descriptor;
+use wasmtime_wasi::OpenMode;
+
+/// Bindings generated from `wit/` for the `host` world.
+mod bindings {
+    #![allow(missing_docs)]
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "wasm-mmap:mmap/host",
+        imports: { default: trappable },
+        trappable_error_type: {
+            "wasm-mmap:mmap/mmap.error-code" => crate::Error,
+        },
+        with: {
+            "wasi": wasmtime_wasi::p2::bindings::sync,
+            "wasm-mmap:mmap/mmap.mmap": crate::Mmap,
+        },
+        require_store_data_send: true,
+    });
+}
+
+use bindings::wasm_mmap::mmap::mmap as wit;
+pub use wit::{Access, Advice, ErrorCode, MapFlags, MapOptions, OsError, Prot, Whence};
+
+/// Limits a host puts on one guest's maps. Defaults are generous but finite.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Most maps a guest may hold open at once.
+    pub max_maps: usize,
+    /// Most bytes all of a guest's open maps may span together.
+    pub max_mapped_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_maps: 1024,
+            max_mapped_bytes: 64 << 30,
+        }
+    }
+}
+
+/// Builds an [`MmapCtx`].
+#[derive(Default)]
+pub struct MmapCtxBuilder {
+    limits: Limits,
+}
+
+impl MmapCtxBuilder {
+    /// A builder with the default [`Limits`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Most maps the guest may hold open at once.
+    pub fn max_maps(mut self, n: usize) -> Self {
+        self.limits.max_maps = n;
+        self
+    }
+
+    /// Most bytes the guest's open maps may span together.
+    pub fn max_mapped_bytes(mut self, n: u64) -> Self {
+        self.limits.max_mapped_bytes = n;
+        self
+    }
+
+    /// The context.
+    pub fn build(self) -> MmapCtx {
+        MmapCtx {
+            limits: self.limits,
+            maps: 0,
+            mapped_bytes: 0,
+        }
+    }
+}
+
+/// Per-guest state of the mmap interface: its limits and what it holds.
+/// One per store.
+pub struct MmapCtx {
+    limits: Limits,
+    maps: usize,
+    mapped_bytes: u64,
+}
+
+impl Default for MmapCtx {
+    fn default() -> Self {
+        MmapCtxBuilder::new().build()
+    }
+}
+
+impl MmapCtx {
+    /// Shorthand for [`MmapCtxBuilder::new`].
+    pub fn builder() -> MmapCtxBuilder {
+        MmapCtxBuilder::new()
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Forgets a map of `bytes` that was closed (0: it already was).
+    fn release(&mut self, bytes: u64) {
+        if bytes > 0 {
+            self.maps -= 1;
+            self.mapped_bytes -= bytes;
+        }
+    }
+
+    /// Refuses a new map of `bytes` (or growth by `bytes` when `new_map` is
+    /// false) that would break a limit: Python would get `ENOMEM` from the
+    /// OS in the same place, so does the guest, with the limit named.
+    fn reserve(&self, bytes: u64, new_map: bool) -> Result<(), ErrorCode> {
+        if new_map && self.maps >= self.limits.max_maps {
+            return Err(ErrorCode::OsError(OsError {
+                errno: 12,
+                message: format!(
+                    "Cannot allocate memory: the host allows {} open maps (max_maps, --max-maps)",
+                    self.limits.max_maps
+                ),
+            }));
+        }
+        if self.mapped_bytes.saturating_add(bytes) > self.limits.max_mapped_bytes {
+            return Err(ErrorCode::OsError(OsError {
+                errno: 12,
+                message: format!(
+                    "Cannot allocate memory: the host allows {} mapped bytes (max_mapped_bytes, --max-mapped-bytes)",
+                    self.limits.max_mapped_bytes
+                ),
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// What the mmap host functions work on: a borrow of the guest's
+/// [`MmapCtx`] and of the store's [`ResourceTable`] (shared with
+/// wasmtime-wasi, where the guest's descriptors live).
+pub struct MmapView<'a> {
+    ctx: &'a mut MmapCtx,
+    table: &'a mut ResourceTable,
+}
+
+impl<'a> MmapView<'a> {
+    /// A view of `ctx` and `table`.
+    pub fn new(ctx: &'a mut MmapCtx, table: &'a mut ResourceTable) -> Self {
+        MmapView { ctx, table }
+    }
+
+    fn push(&mut self, map: Result<Mmap, ErrorCode>) -> Result<Resource<Mmap>, Error> {
+        let map = map?;
+        let bytes = map.mapped_bytes() as u64;
+        self.ctx.reserve(bytes, true)?;
+        let r = self.table.push(map)?;
+        self.ctx.maps += 1;
+        self.ctx.mapped_bytes += bytes;
+        Ok(r)
+    }
+
+    fn map(&mut self, r: &Resource<Mmap>) -> Result<&mut Mmap, Error> {
+        Ok(self.table.get_mut(r)?)
+    }
+
+    /// Runs `f` on the map and keeps the byte count in step with whatever
+    /// `f` did to its size (close, resize).
+    fn accounted<T>(
+        &mut self,
+        r: &Resource<Mmap>,
+        f: impl FnOnce(&mut Mmap, &MmapCtx, u64) -> Result<T, ErrorCode>,
+    ) -> Result<T, Error> {
+        let m = self.table.get_mut(r)?;
+        let before = m.mapped_bytes() as u64;
+        let out = f(m, self.ctx, before);
+        let after = m.mapped_bytes() as u64;
+        if after == 0 {
+            self.ctx.release(before);
+        } else {
+            self.ctx.mapped_bytes = self.ctx.mapped_bytes - before + after;
+        }
+        Ok(out?)
+    }
+}
+
+struct HasMmap;
+
+impl HasData for HasMmap {
+    type Data<'a> = MmapView<'a>;
+}
+
+/// Adds the `wasm-mmap:mmap/mmap` interface to `linker`. `get` returns the
+/// [`MmapView`] of the store's data; its table must be wasmtime-wasi's.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> MmapView<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HasMmap>(linker, get)
+}
+
+impl wit::Host for MmapView<'_> {
+    fn convert_error_code(&mut self, err: Error) -> wasmtime::Result<ErrorCode> {
+        match err {
+            Error::Guest(e) => Ok(e),
+            Error::Trap(t) => Err(t),
+        }
+    }
+
+    fn pagesize(&mut self) -> wasmtime::Result<u64> {
+        Ok(sys::page_size() as u64)
+    }
+
+    fn allocation_granularity(&mut self) -> wasmtime::Result<u64> {
+        Ok(sys::allocation_granularity() as u64)
+    }
+}
+
+impl wit::HostMmap for MmapView<'_> {
+    fn open(
+        &mut self,
+        file: Resource<Descriptor>,
+        length: i64,
+        options: MapOptions,
+    ) -> Result<Resource<Mmap>, Error> {
+        let file = match self.table.get(&file)? {
+            Descriptor::File(f) => FileRef {
+                file: f.file.clone(),
+                readable: f.open_mode.contains(OpenMode::READ),
+                writable: f.open_mode.contains(OpenMode::WRITE) && !f.perms.write_not_permitted(),
+            },
+            // Python maps a directory's fd and mmap(2) refuses it; the same
+            // answer comes from the size checks on a non-regular file.
+            Descriptor::Dir(d) => FileRef {
+                file: d.dir.clone(),
+                readable: true,
+                writable: false,
+            },
+        };
+        let map = Mmap::open_file(file, length, options);
+        self.push(map)
+    }
+
+    fn anonymous(&mut self, length: i64, options: MapOptions) -> Result<Resource<Mmap>, Error> {
+        // Check the limit before the OS is asked for the memory.
+        if let Ok(n) = u64::try_from(length) {
+            self.ctx.reserve(n, true)?;
+        }
+        let map = Mmap::anonymous(length, options);
+        self.push(map)
+    }
+
+    fn close(&mut self, m: Resource<Mmap>) -> wasmtime::Result<()> {
+        let map = self.table.get_mut(&m)?;
+        let bytes = map.mapped_bytes() as u64;
+        map.close();
+        self.ctx.release(bytes);
+        Ok(())
+    }
+
+    fn closed(&mut self, m: Resource<Mmap>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(&m)?.closed())
+    }
+
+    fn len(&mut self, m: Resource<Mmap>) -> Result<u64, Error> {
+        Ok(self.map(&m)?.len()?)
+    }
+
+    fn size(&mut self, m: Resource<Mmap>) -> Result<u64, Error> {
+        Ok(self.map(&m)?.size()?)
+    }
+
+    fn tell(&mut self, m: Resource<Mmap>) -> Result<u64, Error> {
+        Ok(self.map(&m)?.tell()?)
+    }
+
+    fn seek(&mut self, m: Resource<Mmap>, pos: i64, whence: Whence) -> Result<u64, Error> {
+        Ok(self.map(&m)?.seek(pos, whence)?)
+    }
+
+    fn seekable(&mut self, _m: Resource<Mmap>) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
+
+    fn read(&mut self, m: Resource<Mmap>, n: Option<i64>) -> Result<Vec<u8>, Error> {
+        Ok(self.map(&m)?.read(n)?)
+    }
+
+    fn read_byte(&mut self, m: Resource<Mmap>) -> Result<u8, Error> {
+        Ok(self.map(&m)?.read_byte()?)
+    }
+
+    fn readline(&mut self, m: Resource<Mmap>) -> Result<Vec<u8>, Error> {
+        Ok(self.map(&m)?.readline()?)
+    }
+
+    fn write(&mut self, m: Resource<Mmap>, data: Vec<u8>) -> Result<u64, Error> {
+        Ok(self.map(&m)?.write(&data)?)
+    }
+
+    fn write_byte(&mut self, m: Resource<Mmap>, value: u8) -> Result<(), Error> {
+        Ok(self.map(&m)?.write_byte(value)?)
+    }
+
+    fn find(
+        &mut self,
+        m: Resource<Mmap>,
+        sub: Vec<u8>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<i64, Error> {
+        Ok(self.map(&m)?.find(&sub, start, end, false)?)
+    }
+
+    fn rfind(
+        &mut self,
+        m: Resource<Mmap>,
+        sub: Vec<u8>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<i64, Error> {
+        Ok(self.map(&m)?.find(&sub, start, end, true)?)
+    }
+
+    fn flush(&mut self, m: Resource<Mmap>, offset: Option<i64>, size: Option<i64>) -> Result<(), Error> {
+        Ok(self.map(&m)?.flush(offset, size)?)
+    }
+
+    fn madvise(
+        &mut self,
+        m: Resource<Mmap>,
+        option: Advice,
+        start: Option<i64>,
+        length: Option<i64>,
+    ) -> Result<(), Error> {
+        Ok(self.map(&m)?.madvise(option, start, length)?)
+    }
+
+    fn move_(&mut self, m: Resource<Mmap>, dest: i64, src: i64, count: i64) -> Result<(), Error> {
+        Ok(self.map(&m)?.move_(dest, src, count)?)
+    }
+
+    fn resize(&mut self, m: Resource<Mmap>, newsize: i64) -> Result<(), Error> {
+        self.accounted(&m, |m, ctx, before| {
+            // Growth counts against the byte limit before the OS is asked.
+            if let Ok(n) = u64::try_from(newsize) {
+                if !m.closed() && n > before {
+                    ctx.reserve(n - before, false)?;
+                }
+            }
+            m.resize(newsize)
+        })
+    }
+
+    fn get(&mut self, m: Resource<Mmap>, index: i64) -> Result<u8, Error> {
+        Ok(self.map(&m)?.get(index)?)
+    }
+
+    fn set(&mut self, m: Resource<Mmap>, index: i64, value: u8) -> Result<(), Error> {
+        Ok(self.map(&m)?.set(index, value)?)
+    }
+
+    fn get_slice(
+        &mut self,
+        m: Resource<Mmap>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> Result<Vec<u8>, Error> {
+        Ok(self.map(&m)?.get_slice(start, stop, step)?)
+    }
+
+    fn set_slice(
+        &mut self,
+        m: Resource<Mmap>,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+        data: Vec<u8>,
+    ) -> Result<(), Error> {
+        Ok(self.map(&m)?.set_slice(start, stop, step, &data)?)
+    }
+
+    fn repr(&mut self, m: Resource<Mmap>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&m)?.repr())
+    }
+
+    fn drop(&mut self, m: Resource<Mmap>) -> wasmtime::Result<()> {
+        let map = self.table.delete(m)?;
+        self.ctx.release(map.mapped_bytes() as u64);
+        Ok(())
+    }
+}

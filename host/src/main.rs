@@ -1,0 +1,188 @@
+//! `wasm-mmap`: runs a WebAssembly component (a WASI command) with the
+//! `wasm-mmap:mmap` interface, shaped like `wasmtime run`.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wasm_mmap::{MmapCtx, MmapView};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
+
+/// Exit status for a guest trap, as `wasmtime run` uses (128 + SIGABRT).
+const TRAP_EXIT: u8 = 134;
+
+#[derive(Parser)]
+#[command(
+    name = "wasm-mmap",
+    version,
+    about = "Run WebAssembly components with real memory-mapped files (Python's mmap)",
+    long_about = "Run WebAssembly components with real memory-mapped files.\n\n\
+        Guests import wasm-mmap:mmap (Python 3's mmap module as a WIT interface) and map files \
+        they opened in their preopened directories; the maps are real OS mappings, so a \
+        MAP_SHARED map is shared with every other process that maps or reads the file."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a component's `wasi:cli/run` (like `wasmtime run`): stdio is
+    /// inherited and the guest's exit code becomes this process's.
+    Run(RunArgs),
+}
+
+#[derive(Parser)]
+struct RunArgs {
+    /// Give the guest a host directory, read-write, at GUEST (default: the
+    /// same path). Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Like --dir, but read-only: the guest can neither change files there
+    /// nor map them writable (shared). Repeatable.
+    #[arg(long = "ro-dir", value_name = "HOST[::GUEST]")]
+    ro_dirs: Vec<String>,
+
+    /// Set an environment variable for the guest. Repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    envs: Vec<String>,
+
+    /// Most maps the guest may hold open at once.
+    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_maps)]
+    max_maps: usize,
+
+    /// Most bytes the guest's open maps may span together.
+    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_mapped_bytes)]
+    max_mapped_bytes: u64,
+
+    /// The component to run (built for wasm32-wasip2).
+    #[arg(value_name = "GUEST.wasm")]
+    wasm: PathBuf,
+
+    /// Arguments for the guest (its argv[1..]).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+struct State {
+    wasi: WasiCtx,
+    mmap: MmapCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// `HOST[::GUEST]`.
+fn split_dir(spec: &str) -> (&str, &str) {
+    spec.split_once("::").unwrap_or((spec, spec))
+}
+
+/// A one-line message for a failure, never a backtrace.
+fn one_line(e: &wasmtime::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, String> {
+    let wasm = &args.wasm;
+    let bytes = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    if !bytes.starts_with(b"\0asm") {
+        return Err(format!("{} is not a WebAssembly file", wasm.display()));
+    }
+    // The 4-byte version field tells a core module (1) from a component.
+    if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+        return Err(format!(
+            "{} is a core WebAssembly module, not a component (build it for wasm32-wasip2)",
+            wasm.display()
+        ));
+    }
+
+    let mut config = Config::new();
+    // No async component features are used; this halves every host call.
+    config.concurrency_support(false);
+    let engine = Engine::new(&config).map_err(|e| one_line(&e))?;
+    let component = Component::new(&engine, &bytes)
+        .map_err(|e| format!("{} is not a valid component: {}", wasm.display(), one_line(&e)))?;
+
+    let mut wasi = WasiCtx::builder();
+    wasi.inherit_stdio();
+    let name = wasm.file_name().map_or("guest".into(), |n| n.to_string_lossy().into_owned());
+    wasi.arg(name);
+    wasi.args(&args.args);
+    for kv in &args.envs {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--env {kv}: expected NAME=VALUE"))?;
+        wasi.env(k, v);
+    }
+    for (spec, writable) in args
+        .dirs
+        .iter()
+        .map(|d| (d, true))
+        .chain(args.ro_dirs.iter().map(|d| (d, false)))
+    {
+        let (host, guest) = split_dir(spec);
+        let perms = if writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        wasi.preopened_dir(host, guest, perms)
+            .map_err(|e| format!("cannot open directory {host}: {}", one_line(&e)))?;
+    }
+
+    let mut linker = Linker::<State>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| one_line(&e))?;
+    wasm_mmap::add_to_linker(&mut linker, |s: &mut State| MmapView::new(&mut s.mmap, &mut s.table))
+        .map_err(|e| one_line(&e))?;
+
+    let state = State {
+        wasi: wasi.build(),
+        mmap: MmapCtx::builder()
+            .max_maps(args.max_maps)
+            .max_mapped_bytes(args.max_mapped_bytes)
+            .build(),
+        table: ResourceTable::new(),
+    };
+    let mut store = Store::new(&engine, state);
+    let command = Command::instantiate(&mut store, &component, &linker)
+        .map_err(|e| format!("cannot instantiate {}: {}", wasm.display(), one_line(&e)))?;
+    match command.wasi_cli_run().call_run(&mut store) {
+        Ok(Ok(())) => Ok(ExitCode::SUCCESS),
+        Ok(Err(())) => Ok(ExitCode::FAILURE),
+        Err(e) => {
+            if let Some(exit) = e.downcast_ref::<I32Exit>() {
+                return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
+            }
+            eprintln!("error: guest trapped: {}", trap_text(&e));
+            Ok(ExitCode::from(TRAP_EXIT))
+        }
+    }
+}
+
+/// The trap's own words (e.g. "wasm `unreachable` instruction executed").
+fn trap_text(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(t) => t.to_string(),
+        None => e
+            .chain()
+            .last()
+            .map_or_else(|| one_line(e), |c| c.to_string().lines().next().unwrap_or("").to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Run(args) => run(args).unwrap_or_else(|msg| {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }),
+    }
+}

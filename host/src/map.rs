@@ -1,0 +1,732 @@
+//! [`Mmap`]: one Python `mmap.mmap` object over a [`Region`], every method
+//! with CPython's argument checks, in CPython's order, with its messages.
+//!
+//! Nothing here knows about wasmtime, so the same code can be driven by the
+//! component bindings, by tests and by a fuzzer.
+
+use crate::error::{closed, efault, errno, index_error, overflow_error, type_error, value_error};
+use crate::sys::{self, Region, Share};
+use crate::{Access, Advice, ErrorCode, MapFlags, MapOptions, Prot, Whence};
+use std::fs::File;
+use std::sync::Arc;
+
+/// Largest block `find`/`rfind`/`readline` copy out of the map at once: they
+/// search copies, never the live pages (see the `sys` module).
+const SEARCH_BLOCK: usize = 64 * 1024;
+
+/// The file behind a map, as the guest's descriptor allowed it.
+pub struct FileRef {
+    /// The OS file, shared with the guest's descriptor (Python `dup()`s the
+    /// fd for the same reason: the map outlives the guest's handle).
+    pub file: Arc<File>,
+    /// The descriptor was opened for reading.
+    pub readable: bool,
+    /// The descriptor was opened for writing and its preopen allows writes.
+    pub writable: bool,
+}
+
+/// A memory map with Python's `mmap.mmap` semantics. Closed when dropped.
+pub struct Mmap {
+    open: Option<Open>,
+}
+
+struct Open {
+    region: Region,
+    /// `None` for anonymous memory.
+    file: Option<Arc<File>>,
+    share: Share,
+    access: Access,
+    offset: u64,
+    /// The cursor; may exceed the length after a shrinking `resize`.
+    pos: usize,
+}
+
+/// Python's `access` after `flags`/`prot` are folded in, and the OS sharing
+/// (`None`: mmap(2) would refuse with EINVAL, reported where it would be).
+fn resolve_access(opts: &MapOptions) -> Result<(Access, Option<Share>), ErrorCode> {
+    let rw = Prot::READ | Prot::WRITE;
+    if opts.access != Access::Default && (opts.flags != MapFlags::SHARED || opts.prot != rw) {
+        return Err(value_error("mmap can't specify both access and flags, prot."));
+    }
+    let (access, prot, flags) = match opts.access {
+        Access::Read => (Access::Read, Prot::READ, MapFlags::SHARED),
+        Access::Write => (Access::Write, rw, MapFlags::SHARED),
+        Access::Copy => (Access::Copy, rw, MapFlags::PRIVATE),
+        // CPython: read+write stays DEFAULT, write alone is WRITE, else READ.
+        Access::Default if opts.prot.contains(rw) => (Access::Default, opts.prot, opts.flags),
+        Access::Default if opts.prot.contains(Prot::WRITE) => (Access::Write, opts.prot, opts.flags),
+        Access::Default => (Access::Read, opts.prot, opts.flags),
+    };
+    let share = if prot == Prot::empty() {
+        None
+    } else if flags.contains(MapFlags::SHARED) {
+        Some(if access == Access::Read { Share::SharedRead } else { Share::SharedWrite })
+    } else if flags.contains(MapFlags::PRIVATE) {
+        Some(Share::Private)
+    } else {
+        None
+    };
+    Ok((access, share))
+}
+
+/// Python's construction checks on `length` and `offset`.
+fn check_sizes(length: i64, offset: i64) -> Result<(u64, u64), ErrorCode> {
+    let length = u64::try_from(length)
+        .map_err(|_| overflow_error("memory mapped length must be positive"))?;
+    let offset = u64::try_from(offset)
+        .map_err(|_| overflow_error("memory mapped offset must be positive"))?;
+    Ok((length, offset))
+}
+
+fn aligned(offset: u64) -> bool {
+    offset % sys::allocation_granularity() as u64 == 0
+}
+
+fn to_usize(n: u64) -> Result<usize, ErrorCode> {
+    usize::try_from(n).map_err(|_| errno(libc_errno::ENOMEM))
+}
+
+/// POSIX errno numbers as Linux numbers them: the WIT promises these on
+/// every host OS.
+pub(crate) mod libc_errno {
+    pub const EBADF: i32 = 9;
+    pub const ENOMEM: i32 = 12;
+    pub const EACCES: i32 = 13;
+    pub const ENODEV: i32 = 19;
+    pub const EINVAL: i32 = 22;
+}
+
+/// Python's slice index adjustment (`PySlice_AdjustIndices`) for a sequence
+/// of `len`: the first index, the step, and how many elements.
+fn slice_indices(
+    len: usize,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+) -> Result<(i128, i128, usize), ErrorCode> {
+    let step = i128::from(step.unwrap_or(1));
+    if step == 0 {
+        return Err(value_error("slice step cannot be zero"));
+    }
+    let len = len as i128;
+    let adjust = |v: Option<i64>, default: i128| -> i128 {
+        let Some(v) = v else { return default };
+        let mut v = i128::from(v);
+        if v < 0 {
+            v += len;
+            if v < 0 {
+                v = if step < 0 { -1 } else { 0 };
+            }
+        } else if v >= len {
+            v = if step < 0 { len - 1 } else { len };
+        }
+        v
+    };
+    let (start, stop) = if step < 0 {
+        (adjust(start, len - 1), adjust(stop, -1))
+    } else {
+        (adjust(start, 0), adjust(stop, len))
+    };
+    let count = if step < 0 {
+        if stop < start { (start - stop - 1) / (-step) + 1 } else { 0 }
+    } else if start < stop {
+        (stop - start - 1) / step + 1
+    } else {
+        0
+    };
+    // count <= len, which is a usize.
+    Ok((start, step, count as usize))
+}
+
+/// Python's clamping of `find`'s `start`/`end` against `len`.
+fn clamp_index(v: i64, len: usize) -> usize {
+    let len_i = len as i128;
+    let mut v = i128::from(v);
+    if v < 0 {
+        v += len_i;
+        if v < 0 {
+            v = 0;
+        }
+    } else if v > len_i {
+        v = len_i;
+    }
+    v as usize
+}
+
+impl Mmap {
+    /// `mmap.mmap(fileno, length, flags, prot, access, offset)` over a file.
+    pub fn open_file(file: FileRef, length: i64, opts: MapOptions) -> Result<Mmap, ErrorCode> {
+        let (length, offset) = check_sizes(length, opts.offset)?;
+        let (access, share) = resolve_access(&opts)?;
+        let meta = file.file.metadata()?;
+        let map_len = if meta.is_file() {
+            let size = meta.len();
+            if length == 0 {
+                if size == 0 {
+                    return Err(value_error("cannot mmap an empty file"));
+                }
+                if offset >= size {
+                    return Err(value_error("mmap offset is greater than file size"));
+                }
+                usize::try_from(size - offset).map_err(|_| value_error("mmap length is too large"))?
+            } else {
+                if offset > size || size - offset < length {
+                    return Err(value_error("mmap length is greater than file size"));
+                }
+                to_usize(length)?
+            }
+        } else {
+            // Python skips its size checks for non-regular files and lets
+            // mmap(2) refuse: EINVAL for length 0, ENODEV otherwise.
+            return Err(errno(if length == 0 {
+                libc_errno::EINVAL
+            } else {
+                libc_errno::ENODEV
+            }));
+        };
+        let share = share.ok_or_else(|| errno(libc_errno::EINVAL))?;
+        if !aligned(offset) {
+            return Err(errno(libc_errno::EINVAL));
+        }
+        // mmap(2)'s own permission rule, enforced here against the guest's
+        // descriptor and preopen rights, not just the host's fd.
+        if !file.readable || (share == Share::SharedWrite && !file.writable) {
+            return Err(errno(libc_errno::EACCES));
+        }
+        let region = Region::map_file(&file.file, offset, map_len, share)?;
+        Ok(Mmap {
+            open: Some(Open {
+                region,
+                file: Some(file.file),
+                share,
+                access,
+                offset,
+                pos: 0,
+            }),
+        })
+    }
+
+    /// `mmap.mmap(-1, length, flags, prot, access, offset)`: anonymous memory.
+    pub fn anonymous(length: i64, opts: MapOptions) -> Result<Mmap, ErrorCode> {
+        let (length, offset) = check_sizes(length, opts.offset)?;
+        let (access, share) = resolve_access(&opts)?;
+        let share = share.ok_or_else(|| errno(libc_errno::EINVAL))?;
+        if length == 0 || !aligned(offset) {
+            return Err(errno(libc_errno::EINVAL));
+        }
+        let region = Region::map_anon(to_usize(length)?)?;
+        Ok(Mmap {
+            open: Some(Open {
+                region,
+                file: None,
+                share,
+                access,
+                offset,
+                pos: 0,
+            }),
+        })
+    }
+
+    fn open(&self) -> Result<&Open, ErrorCode> {
+        self.open.as_ref().ok_or_else(closed)
+    }
+
+    fn open_mut(&mut self) -> Result<&mut Open, ErrorCode> {
+        self.open.as_mut().ok_or_else(closed)
+    }
+
+    /// The open map, if writes are allowed (Python's `is_writable`).
+    fn writable(&mut self) -> Result<&mut Open, ErrorCode> {
+        let o = self.open_mut()?;
+        if o.access == Access::Read {
+            return Err(type_error("mmap can't modify a readonly memory map."));
+        }
+        Ok(o)
+    }
+
+    /// `m.close()`.
+    pub fn close(&mut self) {
+        self.open = None;
+    }
+
+    /// `m.closed`.
+    pub fn closed(&self) -> bool {
+        self.open.is_none()
+    }
+
+    /// `len(m)`.
+    pub fn len(&self) -> Result<u64, ErrorCode> {
+        Ok(self.open()?.region.len() as u64)
+    }
+
+    /// Whether `len(m) == 0` (never, for an open map; errors when closed).
+    pub fn is_empty(&self) -> Result<bool, ErrorCode> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Bytes mapped, 0 once closed: what a host counts against its limits.
+    pub fn mapped_bytes(&self) -> usize {
+        self.open.as_ref().map_or(0, |o| o.region.len())
+    }
+
+    /// `m.size()`: the file's current size.
+    pub fn size(&self) -> Result<u64, ErrorCode> {
+        let o = self.open()?;
+        match &o.file {
+            Some(f) => Ok(f.metadata()?.len()),
+            None => Err(errno(libc_errno::EBADF)),
+        }
+    }
+
+    /// `m.tell()`.
+    pub fn tell(&self) -> Result<u64, ErrorCode> {
+        Ok(self.open()?.pos as u64)
+    }
+
+    /// `m.seek(pos, whence)`, returning the new position (Python 3.13).
+    pub fn seek(&mut self, pos: i64, whence: Whence) -> Result<u64, ErrorCode> {
+        let o = self.open_mut()?;
+        let base: i128 = match whence {
+            Whence::Set => 0,
+            Whence::Cur => o.pos as i128,
+            Whence::End => o.region.len() as i128,
+        };
+        let target = base + i128::from(pos);
+        if target < 0 || target > o.region.len() as i128 {
+            return Err(value_error("seek out of range"));
+        }
+        o.pos = target as usize;
+        Ok(o.pos as u64)
+    }
+
+    /// `m.read(n)`.
+    pub fn read(&mut self, n: Option<i64>) -> Result<Vec<u8>, ErrorCode> {
+        let o = self.open_mut()?;
+        let remaining = o.region.len().saturating_sub(o.pos);
+        let n = match n {
+            Some(k) if k >= 0 => remaining.min(usize::try_from(k).unwrap_or(usize::MAX)),
+            _ => remaining,
+        };
+        let out = o.copy_out(o.pos, n)?;
+        o.pos += n;
+        Ok(out)
+    }
+
+    /// `m.read_byte()`.
+    pub fn read_byte(&mut self) -> Result<u8, ErrorCode> {
+        let o = self.open_mut()?;
+        if o.pos >= o.region.len() {
+            return Err(value_error("read byte out of range"));
+        }
+        let b = o.load(o.pos)?;
+        o.pos += 1;
+        Ok(b)
+    }
+
+    /// `m.readline()`.
+    pub fn readline(&mut self) -> Result<Vec<u8>, ErrorCode> {
+        let o = self.open_mut()?;
+        let len = o.region.len();
+        if o.pos >= len {
+            return Ok(Vec::new());
+        }
+        let end = match o.search(b"\n", o.pos, len, false)? {
+            Some(i) => i + 1,
+            None => len,
+        };
+        let out = o.copy_out(o.pos, end - o.pos)?;
+        o.pos = end;
+        Ok(out)
+    }
+
+    /// `m.write(data)`: returns the count written.
+    pub fn write(&mut self, data: &[u8]) -> Result<u64, ErrorCode> {
+        let o = self.writable()?;
+        let len = o.region.len();
+        if o.pos > len || len - o.pos < data.len() {
+            return Err(value_error("data out of range"));
+        }
+        o.copy_in(o.pos, data)?;
+        o.pos += data.len();
+        Ok(data.len() as u64)
+    }
+
+    /// `m.write_byte(value)`.
+    pub fn write_byte(&mut self, value: u8) -> Result<(), ErrorCode> {
+        let o = self.writable()?;
+        if o.pos >= o.region.len() {
+            return Err(value_error("write byte out of range"));
+        }
+        o.store(o.pos, value)?;
+        o.pos += 1;
+        Ok(())
+    }
+
+    /// `m.find(sub, start, end)` (`reverse`: `m.rfind`); -1 when absent.
+    pub fn find(
+        &self,
+        sub: &[u8],
+        start: Option<i64>,
+        end: Option<i64>,
+        reverse: bool,
+    ) -> Result<i64, ErrorCode> {
+        let o = self.open()?;
+        let len = o.region.len();
+        let start = start.map_or(o.pos.min(len), |s| clamp_index(s, len));
+        let end = end.map_or(len, |e| clamp_index(e, len));
+        if start > end {
+            return Ok(-1);
+        }
+        if sub.is_empty() {
+            return Ok((if reverse { end } else { start }) as i64);
+        }
+        Ok(o.search(sub, start, end, reverse)?.map_or(-1, |i| i as i64))
+    }
+
+    /// `m.flush(offset, size)`.
+    pub fn flush(&self, offset: Option<i64>, size: Option<i64>) -> Result<(), ErrorCode> {
+        let o = self.open()?;
+        let len = o.region.len() as i64;
+        let offset = offset.unwrap_or(0);
+        let size = size.unwrap_or(len);
+        if size < 0 || offset < 0 || len - offset < size {
+            return Err(value_error("flush values out of range"));
+        }
+        if matches!(o.access, Access::Read | Access::Copy) {
+            return Ok(());
+        }
+        Ok(o.region.msync(offset as usize, size as usize)?)
+    }
+
+    /// `m.madvise(option, start, length)`.
+    pub fn madvise(
+        &self,
+        option: Advice,
+        start: Option<i64>,
+        length: Option<i64>,
+    ) -> Result<(), ErrorCode> {
+        let o = self.open()?;
+        let len = o.region.len() as i64;
+        let start = start.unwrap_or(0);
+        if start < 0 || start >= len {
+            return Err(value_error("madvise start out of bounds"));
+        }
+        let mut length = length.unwrap_or(len - start);
+        if length < 0 {
+            return Err(value_error("madvise length invalid"));
+        }
+        if i64::MAX - start < length {
+            return Err(overflow_error("madvise length too large"));
+        }
+        if start + length > len {
+            length = len - start;
+        }
+        let advice = sys::advice_value(option as usize).ok_or_else(|| errno(libc_errno::EINVAL))?;
+        Ok(o.region.madvise(start as usize, length as usize, advice)?)
+    }
+
+    /// `m.move(dest, src, count)`.
+    pub fn move_(&mut self, dest: i64, src: i64, count: i64) -> Result<(), ErrorCode> {
+        let o = self.writable()?;
+        let len = o.region.len() as i64;
+        if dest < 0 || src < 0 || count < 0 || len - dest < count || len - src < count {
+            return Err(value_error("source, destination, or count out of range"));
+        }
+        let (dest, src, count) = (dest as usize, src as usize, count as usize);
+        o.check_backing(dest.max(src) + count)?;
+        // SAFETY: both ranges were checked to lie inside the live region;
+        // `copy` is memmove, so they may overlap. Raw pointers only.
+        unsafe {
+            let base = o.region.ptr();
+            std::ptr::copy(base.add(src), base.add(dest), count);
+        }
+        Ok(())
+    }
+
+    /// `m.resize(newsize)`.
+    pub fn resize(&mut self, newsize: i64) -> Result<(), ErrorCode> {
+        let o = self.open_mut()?;
+        if !matches!(o.access, Access::Write | Access::Default) || o.share == Share::SharedRead {
+            return Err(type_error(
+                "mmap can't resize a readonly or copy-on-write memory map.",
+            ));
+        }
+        let newsize = u64::try_from(newsize)
+            .ok()
+            .filter(|n| n.checked_add(o.offset).is_some_and(|e| e <= i64::MAX as u64))
+            .ok_or_else(|| value_error("new size out of range"))?;
+        if let Some(f) = &o.file {
+            f.set_len(o.offset + newsize)?;
+        }
+        // Like mremap(2) in CPython: a zero-length map is EINVAL (after the
+        // file was already truncated, exactly as CPython leaves it).
+        if newsize == 0 {
+            return Err(errno(libc_errno::EINVAL));
+        }
+        let new_len = to_usize(newsize)?;
+        let file = o.file.as_deref().map(|f| (f, o.offset, o.share));
+        o.region.resize(new_len, file)?;
+        Ok(())
+    }
+
+    /// `m[index]`.
+    pub fn get(&self, index: i64) -> Result<u8, ErrorCode> {
+        let o = self.open()?;
+        let i = o.index(index)?;
+        o.load(i)
+    }
+
+    /// `m[index] = value`.
+    pub fn set(&mut self, index: i64, value: u8) -> Result<(), ErrorCode> {
+        let o = self.writable()?;
+        let i = o.index(index)?;
+        o.store(i, value)
+    }
+
+    /// `m[start:stop:step]`.
+    pub fn get_slice(
+        &self,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> Result<Vec<u8>, ErrorCode> {
+        let o = self.open()?;
+        let (first, step, count) = slice_indices(o.region.len(), start, stop, step)?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        if step == 1 {
+            return o.copy_out(first as usize, count);
+        }
+        o.check_slice_backing(first, step, count)?;
+        let base = o.region.ptr();
+        Ok((0..count)
+            .map(|k| {
+                let i = (first + step * k as i128) as usize;
+                // SAFETY: every index of a Python slice of `len` is in [0, len).
+                unsafe { base.add(i).read_volatile() }
+            })
+            .collect())
+    }
+
+    /// `m[start:stop:step] = data`.
+    pub fn set_slice(
+        &mut self,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+        data: &[u8],
+    ) -> Result<(), ErrorCode> {
+        let o = self.writable()?;
+        let (first, step, count) = slice_indices(o.region.len(), start, stop, step)?;
+        if data.len() != count {
+            return Err(index_error("mmap slice assignment is wrong size"));
+        }
+        if count == 0 {
+            return Ok(());
+        }
+        if step == 1 {
+            return o.copy_in(first as usize, data);
+        }
+        o.check_slice_backing(first, step, count)?;
+        let base = o.region.ptr();
+        for (k, &b) in data.iter().enumerate() {
+            let i = (first + step * k as i128) as usize;
+            // SAFETY: every index of a Python slice of `len` is in [0, len).
+            unsafe { base.add(i).write_volatile(b) };
+        }
+        Ok(())
+    }
+
+    /// `repr(m)` in Python 3.13's format.
+    pub fn repr(&self) -> String {
+        match &self.open {
+            None => "<mmap.mmap closed=True>".to_string(),
+            Some(o) => format!(
+                "<mmap.mmap closed=False, access={}, length={}, pos={}, offset={}>",
+                match o.access {
+                    Access::Default => "ACCESS_DEFAULT",
+                    Access::Read => "ACCESS_READ",
+                    Access::Write => "ACCESS_WRITE",
+                    Access::Copy => "ACCESS_COPY",
+                },
+                o.region.len(),
+                o.pos,
+                o.offset
+            ),
+        }
+    }
+}
+
+impl Open {
+    /// Python's index rule for `m[i]`.
+    fn index(&self, index: i64) -> Result<usize, ErrorCode> {
+        let len = self.region.len() as i128;
+        let mut i = i128::from(index);
+        if i < 0 {
+            i += len;
+        }
+        if i < 0 || i >= len {
+            return Err(index_error("mmap index out of range"));
+        }
+        Ok(i as usize)
+    }
+
+    /// Refuses an access to `[0, end)` of a file map whose file no longer
+    /// reaches that far: another process shrank it, and touching those
+    /// pages would raise SIGBUS in the host. (Issue C replaces this check
+    /// with a fault guard that also closes the window between the check and
+    /// the copy.)
+    fn check_backing(&self, end: usize) -> Result<(), ErrorCode> {
+        if end == 0 {
+            return Ok(());
+        }
+        if let Some(f) = &self.file {
+            let size = f.metadata()?.len();
+            if self.offset.saturating_add(end as u64) > size {
+                return Err(efault());
+            }
+        }
+        Ok(())
+    }
+
+    fn check_slice_backing(&self, first: i128, step: i128, count: usize) -> Result<(), ErrorCode> {
+        let last = first + step * (count as i128 - 1);
+        self.check_backing(first.max(last) as usize + 1)
+    }
+
+    /// Copies `[off, off+n)` out of the map into a new vector.
+    fn copy_out(&self, off: usize, n: usize) -> Result<Vec<u8>, ErrorCode> {
+        debug_assert!(off.checked_add(n).is_some_and(|e| e <= self.region.len()) || n == 0);
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        self.check_backing(off + n)?;
+        let mut out = Vec::with_capacity(n);
+        // SAFETY: `[off, off+n)` is inside the live region (checked by every
+        // caller against `len`), `out` has room for `n` bytes, and the two
+        // never overlap. The copy is through raw pointers: no reference to
+        // memory another process may change is created.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.region.ptr().add(off), out.as_mut_ptr(), n);
+            out.set_len(n);
+        }
+        Ok(out)
+    }
+
+    /// Copies `data` into the map at `off`.
+    fn copy_in(&self, off: usize, data: &[u8]) -> Result<(), ErrorCode> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.check_backing(off + data.len())?;
+        // SAFETY: the range is inside the live, writable region (callers
+        // checked `len` and access); `data` is guest data in host memory.
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.region.ptr().add(off), data.len());
+        }
+        Ok(())
+    }
+
+    fn load(&self, i: usize) -> Result<u8, ErrorCode> {
+        self.check_backing(i + 1)?;
+        // SAFETY: `i < len`, checked by the caller.
+        Ok(unsafe { self.region.ptr().add(i).read_volatile() })
+    }
+
+    fn store(&self, i: usize, v: u8) -> Result<(), ErrorCode> {
+        self.check_backing(i + 1)?;
+        // SAFETY: `i < len` and the map is writable, checked by the caller.
+        unsafe { self.region.ptr().add(i).write_volatile(v) };
+        Ok(())
+    }
+
+    /// First (or last) index of non-empty `needle` in `[start, end)`,
+    /// searching block by block in copies, overlapping by `needle.len()-1`
+    /// so no match across a block edge is missed.
+    fn search(
+        &self,
+        needle: &[u8],
+        start: usize,
+        end: usize,
+        reverse: bool,
+    ) -> Result<Option<usize>, ErrorCode> {
+        let n = needle.len();
+        if end.saturating_sub(start) < n {
+            return Ok(None);
+        }
+        let span = SEARCH_BLOCK + n - 1;
+        if !reverse {
+            let mut base = start;
+            loop {
+                let top = end.min(base + span);
+                let block = self.copy_out(base, top - base)?;
+                if let Some(i) = memchr::memmem::find(&block, needle) {
+                    return Ok(Some(base + i));
+                }
+                if top == end {
+                    return Ok(None);
+                }
+                base += SEARCH_BLOCK;
+            }
+        } else {
+            let mut top = end;
+            loop {
+                let base = start.max(top.saturating_sub(span));
+                let block = self.copy_out(base, top - base)?;
+                if let Some(i) = memchr::memmem::rfind(&block, needle) {
+                    return Ok(Some(base + i));
+                }
+                if base == start {
+                    return Ok(None);
+                }
+                top -= SEARCH_BLOCK;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every slice of every small length against Rust's own slicing of a
+    /// model computed the way Python documents it (range(start, stop, step)).
+    #[test]
+    fn slice_indices_match_python_range_semantics() {
+        let vals = [None, Some(-12), Some(-5), Some(-1), Some(0), Some(1), Some(3), Some(5), Some(12)];
+        for len in 0..7usize {
+            for &start in &vals {
+                for &stop in &vals {
+                    for step in [Some(-3), Some(-1), None, Some(2), Some(5)] {
+                        let (first, st, count) = slice_indices(len, start, stop, step).unwrap();
+                        let got: Vec<i128> = (0..count).map(|k| first + st * k as i128).collect();
+                        assert!(got.iter().all(|&i| i >= 0 && (i as usize) < len));
+                        // Model: Python's slice.indices then range().
+                        let s = step.unwrap_or(1) as i128;
+                        let l = len as i128;
+                        let norm = |v: Option<i64>, d: i128| -> i128 {
+                            match v {
+                                None => d,
+                                Some(v) => {
+                                    let v = v as i128;
+                                    let v = if v < 0 { v + l } else { v };
+                                    if s > 0 { v.clamp(0, l) } else { v.clamp(-1, l - 1) }
+                                }
+                            }
+                        };
+                        let (a, b) = if s > 0 { (norm(start, 0), norm(stop, l)) } else { (norm(start, l - 1), norm(stop, -1)) };
+                        let mut want = vec![];
+                        let mut i = a;
+                        while (s > 0 && i < b) || (s < 0 && i > b) {
+                            want.push(i);
+                            i += s;
+                        }
+                        assert_eq!(got, want, "len={len} {start:?}:{stop:?}:{step:?}");
+                    }
+                }
+            }
+        }
+        assert!(slice_indices(3, None, None, Some(0)).is_err());
+    }
+}
