@@ -1,0 +1,478 @@
+//! # wasm-mmap for Rust guests
+//!
+//! Python's `mmap` in a WebAssembly component (wasm32-wasip2), backed by a
+//! real OS mapping made by the `wasm-mmap` host: a shared map of a file is
+//! seen by every other process that maps or reads it.
+//!
+//! ```no_run
+//! use wasm_mmap_guest::{Mmap, MmapOptions, open_file};
+//! use std::io::{Read, Seek, SeekFrom, Write};
+//!
+//! // `f = open("data.bin", "r+b")`: a file in one of the guest's preopens.
+//! let file = open_file("data.bin", true)?;
+//! // `m = mmap.mmap(f.fileno(), 0)`
+//! let mut m = Mmap::map(&file, 0, MmapOptions::new())?;
+//! m.write_all(b"hello")?;            // m.write(b"hello")
+//! m.seek(SeekFrom::Start(0))?;       // m.seek(0)
+//! assert_eq!(m.find(b"llo"), Some(2)); // m.find(b"llo")
+//! assert_eq!(m.get(0)?, b'h');       // m[0]
+//! let all = m.to_vec()?;             // m[:]
+//! m.flush()?;                        // m.flush()
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The raw bindings (every WIT function, 1:1 with Python) are in
+//! [`bindings`]; [`Mmap::raw`] reaches them from the wrapper.
+
+#![deny(missing_docs)]
+
+/// Bindings generated from the `wasm-mmap:mmap/guest` world (WASI CLI +
+/// mmap).
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "wasm-mmap:mmap/guest",
+        generate_all,
+    });
+}
+
+use bindings::wasi::filesystem::preopens::get_directories;
+use bindings::wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+pub use bindings::wasi::filesystem::types::Descriptor;
+use bindings::wasm_mmap::mmap::mmap as raw;
+pub use raw::{Access, Advice, ErrorCode, MapFlags, OsError, Prot, Whence};
+use std::io;
+use std::ops::{Bound, RangeBounds};
+
+/// The error of every call: Python's exception class and message
+/// (`Display` prints it as Python does: `ValueError: seek out of range`).
+#[derive(Clone, Debug)]
+pub struct Error(pub ErrorCode);
+
+impl Error {
+    /// The WIT error: match on it for the exception class.
+    pub fn code(&self) -> &ErrorCode {
+        &self.0
+    }
+
+    /// The Python exception class name (`"ValueError"`, `"OSError"`, ...).
+    pub fn class(&self) -> &'static str {
+        match &self.0 {
+            ErrorCode::ValueError(_) => "ValueError",
+            ErrorCode::IndexError(_) => "IndexError",
+            ErrorCode::TypeError(_) => "TypeError",
+            ErrorCode::OverflowError(_) => "OverflowError",
+            ErrorCode::OsError(_) => "OSError",
+        }
+    }
+
+    /// Python's message (for `OSError`, the strerror text).
+    pub fn message(&self) -> &str {
+        match &self.0 {
+            ErrorCode::ValueError(m)
+            | ErrorCode::IndexError(m)
+            | ErrorCode::TypeError(m)
+            | ErrorCode::OverflowError(m) => m,
+            ErrorCode::OsError(e) => &e.message,
+        }
+    }
+
+    /// The errno of an `OSError`.
+    pub fn errno(&self) -> Option<i32> {
+        match &self.0 {
+            ErrorCode::OsError(e) => Some(e.errno),
+            _ => None,
+        }
+    }
+}
+
+impl From<ErrorCode> for Error {
+    fn from(e: ErrorCode) -> Self {
+        Error(e)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            ErrorCode::OsError(e) => write!(f, "OSError: [Errno {}] {}", e.errno, e.message),
+            _ => write!(f, "{}: {}", self.class(), self.message()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A shorthand for results with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        let kind = match &e.0 {
+            ErrorCode::ValueError(_) | ErrorCode::IndexError(_) | ErrorCode::OverflowError(_) => {
+                io::ErrorKind::InvalidInput
+            }
+            ErrorCode::TypeError(_) => io::ErrorKind::PermissionDenied,
+            ErrorCode::OsError(_) => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+/// Opens `path` for mapping: relative paths are looked up in the guest's
+/// preopened directories in order (the first that has the file wins), and
+/// a path starting with a preopen's name is opened in that preopen.
+/// `write` opens it read-write (needed for a shared writable map).
+///
+/// This returns a `wasi:filesystem` descriptor, the handle the host maps
+/// (Python's `f.fileno()`); a `std::fs::File` cannot be turned into one.
+pub fn open_file(path: &str, write: bool) -> io::Result<Descriptor> {
+    open_with(path, write, OpenFlags::empty())
+}
+
+/// Like [`open_file`], read-write, creating the file if it does not exist
+/// (in the first preopen, for a relative path).
+pub fn create_file(path: &str) -> io::Result<Descriptor> {
+    open_with(path, true, OpenFlags::CREATE)
+}
+
+fn open_with(path: &str, write: bool, oflags: OpenFlags) -> io::Result<Descriptor> {
+    let flags = if write {
+        DescriptorFlags::READ | DescriptorFlags::WRITE
+    } else {
+        DescriptorFlags::READ
+    };
+    let preopens = get_directories();
+    // A path inside a named preopen ("data/x" with preopen "data").
+    for (dir, name) in &preopens {
+        let name = name.trim_end_matches('/');
+        if let Some(rest) = path.strip_prefix(name).and_then(|r| r.strip_prefix('/')) {
+            if !name.is_empty() && name != "." {
+                return dir
+                    .open_at(PathFlags::SYMLINK_FOLLOW, rest, oflags, flags)
+                    .map_err(fs_error);
+            }
+        }
+    }
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no preopened directory");
+    for (dir, _) in &preopens {
+        match dir.open_at(PathFlags::SYMLINK_FOLLOW, path, oflags, flags) {
+            Ok(d) => return Ok(d),
+            Err(e) => last = fs_error(e),
+        }
+    }
+    Err(last)
+}
+
+fn fs_error(e: bindings::wasi::filesystem::types::ErrorCode) -> io::Error {
+    use bindings::wasi::filesystem::types::ErrorCode as E;
+    let kind = match e {
+        E::NoEntry => io::ErrorKind::NotFound,
+        E::Access | E::NotPermitted | E::ReadOnly => io::ErrorKind::PermissionDenied,
+        E::Exist => io::ErrorKind::AlreadyExists,
+        E::IsDirectory => io::ErrorKind::IsADirectory,
+        _ => io::ErrorKind::Other,
+    };
+    io::Error::new(kind, format!("{e:?}"))
+}
+
+/// The keyword arguments of `mmap.mmap(...)`, with Python's defaults:
+/// `flags=MAP_SHARED, prot=PROT_READ|PROT_WRITE, access=ACCESS_DEFAULT,
+/// offset=0`.
+#[derive(Clone, Copy, Debug)]
+pub struct MmapOptions(raw::MapOptions);
+
+impl Default for MmapOptions {
+    fn default() -> Self {
+        MmapOptions(raw::MapOptions {
+            flags: MapFlags::SHARED,
+            prot: Prot::READ | Prot::WRITE,
+            access: Access::Default,
+            offset: 0,
+        })
+    }
+}
+
+impl MmapOptions {
+    /// Python's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// `access=...`.
+    pub fn access(mut self, access: Access) -> Self {
+        self.0.access = access;
+        self
+    }
+    /// `flags=...`.
+    pub fn flags(mut self, flags: MapFlags) -> Self {
+        self.0.flags = flags;
+        self
+    }
+    /// `prot=...`.
+    pub fn prot(mut self, prot: Prot) -> Self {
+        self.0.prot = prot;
+        self
+    }
+    /// `offset=...` (a multiple of [`allocation_granularity`]).
+    pub fn offset(mut self, offset: i64) -> Self {
+        self.0.offset = offset;
+        self
+    }
+}
+
+/// `mmap.PAGESIZE`.
+pub fn pagesize() -> u64 {
+    raw::pagesize()
+}
+
+/// `mmap.ALLOCATIONGRANULARITY`.
+pub fn allocation_granularity() -> u64 {
+    raw::allocation_granularity()
+}
+
+/// A memory map (Python's `mmap.mmap`). Dropping it closes the map.
+///
+/// Implements [`io::Read`], [`io::Write`] and [`io::Seek`] over the map's
+/// cursor; the other methods are Python's, with `Option` where Python
+/// returns -1 and Rust ranges where Python takes slices.
+pub struct Mmap {
+    raw: raw::Mmap,
+}
+
+fn bound_to_i64(b: Bound<&usize>, inclusive_bump: bool) -> Option<i64> {
+    match b {
+        Bound::Included(&i) => Some(i as i64 + i64::from(inclusive_bump)),
+        Bound::Excluded(&i) => Some(i as i64 + i64::from(!inclusive_bump)),
+        Bound::Unbounded => None,
+    }
+}
+
+fn range_args(r: impl RangeBounds<usize>) -> (Option<i64>, Option<i64>) {
+    (bound_to_i64(r.start_bound(), false), bound_to_i64(r.end_bound(), true))
+}
+
+fn found(i: i64) -> Option<usize> {
+    usize::try_from(i).ok()
+}
+
+impl Mmap {
+    /// `mmap.mmap(f.fileno(), length, ...)`: `length` 0 maps the whole file
+    /// from the offset.
+    pub fn map(file: &Descriptor, length: u64, opts: MmapOptions) -> Result<Mmap> {
+        let length = i64::try_from(length).unwrap_or(i64::MAX);
+        Ok(Mmap { raw: raw::Mmap::open(file, length, opts.0)? })
+    }
+
+    /// `mmap.mmap(-1, length, ...)`: anonymous zero-filled memory.
+    pub fn anonymous(length: u64, opts: MmapOptions) -> Result<Mmap> {
+        let length = i64::try_from(length).unwrap_or(i64::MAX);
+        Ok(Mmap { raw: raw::Mmap::anonymous(length, opts.0)? })
+    }
+
+    /// The WIT resource, for calls exactly as Python spells them
+    /// (signed indices, -1 from `find`, ...).
+    pub fn raw(&self) -> &raw::Mmap {
+        &self.raw
+    }
+
+    /// `m.close()`; dropping the `Mmap` does the same.
+    pub fn close(&self) {
+        self.raw.close()
+    }
+
+    /// `m.closed`.
+    pub fn closed(&self) -> bool {
+        self.raw.closed()
+    }
+
+    /// `len(m)`.
+    pub fn len(&self) -> Result<u64> {
+        Ok(self.raw.len()?)
+    }
+
+    /// `len(m) == 0` (never true for an open map).
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.raw.len()? == 0)
+    }
+
+    /// `m.size()`: the file's current size.
+    pub fn size(&self) -> Result<u64> {
+        Ok(self.raw.size()?)
+    }
+
+    /// `m.tell()`.
+    pub fn tell(&self) -> Result<u64> {
+        Ok(self.raw.tell()?)
+    }
+
+    /// `m.seek(pos, whence)`: the new position.
+    pub fn seek_to(&self, pos: i64, whence: Whence) -> Result<u64> {
+        Ok(self.raw.seek(pos, whence)?)
+    }
+
+    /// `m.read(n)`; `None` reads to the end.
+    pub fn read_up_to(&self, n: Option<u64>) -> Result<Vec<u8>> {
+        Ok(self.raw.read(n.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))?)
+    }
+
+    /// `m.read_byte()`.
+    pub fn read_byte(&self) -> Result<u8> {
+        Ok(self.raw.read_byte()?)
+    }
+
+    /// `m.readline()`.
+    pub fn readline(&self) -> Result<Vec<u8>> {
+        Ok(self.raw.readline()?)
+    }
+
+    /// `m.write(data)`: the count written.
+    pub fn write_bytes(&self, data: &[u8]) -> Result<u64> {
+        Ok(self.raw.write(data)?)
+    }
+
+    /// `m.write_byte(value)`.
+    pub fn write_byte(&self, value: u8) -> Result<()> {
+        Ok(self.raw.write_byte(value)?)
+    }
+
+    /// `m.find(sub)` from the cursor; `None` where Python returns -1 (also
+    /// when the map is closed; use [`Mmap::find_in`] to see errors).
+    pub fn find(&self, sub: &[u8]) -> Option<usize> {
+        self.raw.find(sub, None, None).ok().and_then(found)
+    }
+
+    /// `m.find(sub, start, end)` with Python's optional, signed bounds.
+    pub fn find_in(&self, sub: &[u8], start: Option<i64>, end: Option<i64>) -> Result<Option<usize>> {
+        Ok(found(self.raw.find(sub, start, end)?))
+    }
+
+    /// `m.rfind(sub)` from the cursor.
+    pub fn rfind(&self, sub: &[u8]) -> Option<usize> {
+        self.raw.rfind(sub, None, None).ok().and_then(found)
+    }
+
+    /// `m.rfind(sub, start, end)`.
+    pub fn rfind_in(&self, sub: &[u8], start: Option<i64>, end: Option<i64>) -> Result<Option<usize>> {
+        Ok(found(self.raw.rfind(sub, start, end)?))
+    }
+
+    /// `m.flush()`: the whole map.
+    pub fn flush(&self) -> Result<()> {
+        Ok(self.raw.flush(None, None)?)
+    }
+
+    /// `m.flush(offset, size)`.
+    pub fn flush_range(&self, offset: u64, size: u64) -> Result<()> {
+        Ok(self.raw.flush(Some(offset as i64), Some(size as i64))?)
+    }
+
+    /// `m.madvise(option, start, length)`.
+    pub fn madvise(&self, advice: Advice, start: Option<i64>, length: Option<i64>) -> Result<()> {
+        Ok(self.raw.madvise(advice, start, length)?)
+    }
+
+    /// `m.move(dest, src, count)`.
+    pub fn move_within(&self, dest: u64, src: u64, count: u64) -> Result<()> {
+        let c = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Ok(self.raw.move_(c(dest), c(src), c(count))?)
+    }
+
+    /// `m.resize(newsize)`.
+    pub fn resize(&self, newsize: u64) -> Result<()> {
+        Ok(self.raw.resize(i64::try_from(newsize).unwrap_or(i64::MAX))?)
+    }
+
+    /// `m[index]`; negative counts from the end.
+    pub fn get(&self, index: i64) -> Result<u8> {
+        Ok(self.raw.get(index)?)
+    }
+
+    /// `m[index] = value`.
+    pub fn set(&self, index: i64, value: u8) -> Result<()> {
+        Ok(self.raw.set(index, value)?)
+    }
+
+    /// `m[a:b]` for a Rust range (`..`, `a..b`, `a..=b`, `a..`, `..b`).
+    pub fn slice(&self, range: impl RangeBounds<usize>) -> Result<Vec<u8>> {
+        let (a, b) = range_args(range);
+        Ok(self.raw.get_slice(a, b, None)?)
+    }
+
+    /// `m[start:stop:step]` with Python's optional, signed values.
+    pub fn slice_step(&self, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> Result<Vec<u8>> {
+        Ok(self.raw.get_slice(start, stop, step)?)
+    }
+
+    /// `m[a:b] = data` (`data` must have the slice's length).
+    pub fn set_slice(&self, range: impl RangeBounds<usize>, data: &[u8]) -> Result<()> {
+        let (a, b) = range_args(range);
+        Ok(self.raw.set_slice(a, b, None, data)?)
+    }
+
+    /// `m[start:stop:step] = data`.
+    pub fn set_slice_step(
+        &self,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+        data: &[u8],
+    ) -> Result<()> {
+        Ok(self.raw.set_slice(start, stop, step, data)?)
+    }
+
+    /// `m[:]`: a copy of the whole map.
+    pub fn to_vec(&self) -> Result<Vec<u8>> {
+        Ok(self.raw.get_slice(None, None, None)?)
+    }
+
+    /// `repr(m)`.
+    pub fn repr(&self) -> String {
+        self.raw.repr()
+    }
+}
+
+impl std::fmt::Debug for Mmap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.raw.repr())
+    }
+}
+
+impl io::Read for Mmap {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let data = self.read_up_to(Some(buf.len() as u64))?;
+        buf[..data.len()].copy_from_slice(&data);
+        Ok(data.len())
+    }
+}
+
+impl io::Write for Mmap {
+    /// Writes what fits before the end of the map (all of `buf` if it fits;
+    /// Python's `write` would refuse the whole call instead).
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = self.len()?.saturating_sub(self.tell()?);
+        let n = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        if n == 0 && !buf.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.write_bytes(&buf[..n])? as usize)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(Mmap::flush(self)?)
+    }
+}
+
+impl io::Seek for Mmap {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        let (off, whence) = match pos {
+            io::SeekFrom::Start(n) => (
+                i64::try_from(n).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+                Whence::Set,
+            ),
+            io::SeekFrom::Current(n) => (n, Whence::Cur),
+            io::SeekFrom::End(n) => (n, Whence::End),
+        };
+        Ok(self.seek_to(off, whence)?)
+    }
+}
