@@ -1,28 +1,37 @@
 //! Process 2 of the IPC demo (the article's watcher): maps FILE with length
-//! 1, then every 50 ms grows the map to the file's size
-//! (`m.resize(m.size())`) and prints the whole content (`m[:]`) on its own
-//! line whenever it differs from what it printed last.
+//! 1, then every 50 ms regrows the map to the file's size and prints the
+//! whole content (`m[:size]`) on its own line whenever it differs from what
+//! it printed last.
+//!
+//! The article regrows with `m.resize(m.size())`, but Python's `resize` also
+//! truncates the file to the size it read a moment earlier: if the writer
+//! stores a longer line in between, the watcher cuts it off. A watcher must
+//! never write, so this one maps read-only and regrows by mapping again.
 //!
 //! Usage: `wasm-mmap run --dir D watcher.wasm FILE` (FILE relative to D,
 //! existing, at least 1 byte).
 
 use std::io::Write;
 use std::time::Duration;
-use wasm_mmap_guest::{Mmap, MmapOptions, open_file};
+use wasm_mmap_guest::{Access, Descriptor, Mmap, MmapOptions, open_file};
 
 /// One look at the file: its whole content now. Errors are transient here:
 /// the writer may shrink the file between `size()` and the copy, which the
 /// host reports as an error (EFAULT) instead of crashing; the next poll
 /// sees the settled file.
-fn snapshot(m: &Mmap) -> wasm_mmap_guest::Result<Vec<u8>> {
+fn snapshot(file: &Descriptor, m: &mut Mmap) -> wasm_mmap_guest::Result<Vec<u8>> {
     let size = m.size()?;
     if size == 0 {
         return Ok(Vec::new()); // An empty line: nothing to map.
     }
-    if size != m.len()? {
-        m.resize(size)?;
+    if size > m.len()? {
+        *m = Mmap::map(file, size, read_only())?;
     }
-    m.to_vec()
+    m.slice(..size as usize)
+}
+
+fn read_only() -> MmapOptions {
+    MmapOptions::new().access(Access::Read)
 }
 
 fn main() {
@@ -30,19 +39,19 @@ fn main() {
         eprintln!("usage: watcher FILE");
         std::process::exit(2);
     };
-    let file = open_file(&path, true).unwrap_or_else(|e| {
+    let file = open_file(&path, false).unwrap_or_else(|e| {
         eprintln!("watcher: cannot open {path}: {e}");
         std::process::exit(1);
     });
-    // m = mmap.mmap(os.open('xxx', os.O_RDWR), 1)
-    let m = Mmap::map(&file, 1, MmapOptions::new()).unwrap_or_else(|e| {
+    // m = mmap.mmap(os.open('xxx', os.O_RDONLY), 1, access=mmap.ACCESS_READ)
+    let mut m = Mmap::map(&file, 1, read_only()).unwrap_or_else(|e| {
         eprintln!("watcher: cannot map {path}: {e}");
         std::process::exit(1);
     });
     let mut last: Option<Vec<u8>> = None;
     let mut out = std::io::stdout();
     loop {
-        if let Ok(data) = snapshot(&m) {
+        if let Ok(data) = snapshot(&file, &mut m) {
             if last.as_ref() != Some(&data) {
                 out.write_all(&data).and_then(|_| out.write_all(b"\n")).and_then(|_| out.flush())
                     .unwrap_or_else(|_| std::process::exit(0)); // stdout closed: stop.

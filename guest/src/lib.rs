@@ -476,3 +476,11 @@ impl io::Seek for Mmap {
         Ok(self.seek_to(off, whence)?)
     }
 }
+
+/// Exits the guest with `code` as the host process's exit status
+/// (`wasi:cli/exit.exit-with-code`). Rust's `std::process::exit` predates
+/// it and can only report success (0) or failure (1).
+pub fn exit(code: u8) -> ! {
+    bindings::wasi::cli::exit::exit_with_code(code);
+    unreachable!("exit-with-code returned")
+}

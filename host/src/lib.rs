@@ -58,8 +58,8 @@ pub use error::Error;
 pub use map::{FileRef, Mmap};
 
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
-use wasmtime_wasi::filesystem::Descriptor;
 use wasmtime_wasi::OpenMode;
+use wasmtime_wasi::filesystem::Descriptor;
 
 /// Bindings generated from `wit/` for the `host` world.
 mod bindings {
@@ -379,7 +379,12 @@ impl wit::HostMmap for MmapView<'_> {
         Ok(self.map(&m)?.find(&sub, start, end, true)?)
     }
 
-    fn flush(&mut self, m: Resource<Mmap>, offset: Option<i64>, size: Option<i64>) -> Result<(), Error> {
+    fn flush(
+        &mut self,
+        m: Resource<Mmap>,
+        offset: Option<i64>,
+        size: Option<i64>,
+    ) -> Result<(), Error> {
         Ok(self.map(&m)?.flush(offset, size)?)
     }
 

@@ -111,12 +111,19 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     // No async component features are used; this halves every host call.
     config.concurrency_support(false);
     let engine = Engine::new(&config).map_err(|e| one_line(&e))?;
-    let component = Component::new(&engine, &bytes)
-        .map_err(|e| format!("{} is not a valid component: {}", wasm.display(), one_line(&e)))?;
+    let component = Component::new(&engine, &bytes).map_err(|e| {
+        format!(
+            "{} is not a valid component: {}",
+            wasm.display(),
+            one_line(&e)
+        )
+    })?;
 
     let mut wasi = WasiCtx::builder();
     wasi.inherit_stdio();
-    let name = wasm.file_name().map_or("guest".into(), |n| n.to_string_lossy().into_owned());
+    let name = wasm
+        .file_name()
+        .map_or("guest".into(), |n| n.to_string_lossy().into_owned());
     wasi.arg(name);
     wasi.args(&args.args);
     for kv in &args.envs {
@@ -132,15 +139,21 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .chain(args.ro_dirs.iter().map(|d| (d, false)))
     {
         let (host, guest) = split_dir(spec);
-        let perms = if writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        let perms = if writable {
+            FsPerms::ReadWrite
+        } else {
+            FsPerms::ReadOnly
+        };
         wasi.preopened_dir(host, guest, perms)
             .map_err(|e| format!("cannot open directory {host}: {}", one_line(&e)))?;
     }
 
     let mut linker = Linker::<State>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| one_line(&e))?;
-    wasm_mmap::add_to_linker(&mut linker, |s: &mut State| MmapView::new(&mut s.mmap, &mut s.table))
-        .map_err(|e| one_line(&e))?;
+    wasm_mmap::add_to_linker(&mut linker, |s: &mut State| {
+        MmapView::new(&mut s.mmap, &mut s.table)
+    })
+    .map_err(|e| one_line(&e))?;
 
     let state = State {
         wasi: wasi.build(),
@@ -170,10 +183,10 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
 fn trap_text(e: &wasmtime::Error) -> String {
     match e.downcast_ref::<wasmtime::Trap>() {
         Some(t) => t.to_string(),
-        None => e
-            .chain()
-            .last()
-            .map_or_else(|| one_line(e), |c| c.to_string().lines().next().unwrap_or("").to_string()),
+        None => e.chain().last().map_or_else(
+            || one_line(e),
+            |c| c.to_string().lines().next().unwrap_or("").to_string(),
+        ),
     }
 }
 

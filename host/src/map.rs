@@ -46,7 +46,9 @@ struct Open {
 fn resolve_access(opts: &MapOptions) -> Result<(Access, Option<Share>), ErrorCode> {
     let rw = Prot::READ | Prot::WRITE;
     if opts.access != Access::Default && (opts.flags != MapFlags::SHARED || opts.prot != rw) {
-        return Err(value_error("mmap can't specify both access and flags, prot."));
+        return Err(value_error(
+            "mmap can't specify both access and flags, prot.",
+        ));
     }
     let (access, prot, flags) = match opts.access {
         Access::Read => (Access::Read, Prot::READ, MapFlags::SHARED),
@@ -54,13 +56,19 @@ fn resolve_access(opts: &MapOptions) -> Result<(Access, Option<Share>), ErrorCod
         Access::Copy => (Access::Copy, rw, MapFlags::PRIVATE),
         // CPython: read+write stays DEFAULT, write alone is WRITE, else READ.
         Access::Default if opts.prot.contains(rw) => (Access::Default, opts.prot, opts.flags),
-        Access::Default if opts.prot.contains(Prot::WRITE) => (Access::Write, opts.prot, opts.flags),
+        Access::Default if opts.prot.contains(Prot::WRITE) => {
+            (Access::Write, opts.prot, opts.flags)
+        }
         Access::Default => (Access::Read, opts.prot, opts.flags),
     };
     let share = if prot == Prot::empty() {
         None
     } else if flags.contains(MapFlags::SHARED) {
-        Some(if access == Access::Read { Share::SharedRead } else { Share::SharedWrite })
+        Some(if access == Access::Read {
+            Share::SharedRead
+        } else {
+            Share::SharedWrite
+        })
     } else if flags.contains(MapFlags::PRIVATE) {
         Some(Share::Private)
     } else {
@@ -128,7 +136,11 @@ fn slice_indices(
         (adjust(start, 0), adjust(stop, len))
     };
     let count = if step < 0 {
-        if stop < start { (start - stop - 1) / (-step) + 1 } else { 0 }
+        if stop < start {
+            (start - stop - 1) / (-step) + 1
+        } else {
+            0
+        }
     } else if start < stop {
         (stop - start - 1) / step + 1
     } else {
@@ -168,7 +180,8 @@ impl Mmap {
                 if offset >= size {
                     return Err(value_error("mmap offset is greater than file size"));
                 }
-                usize::try_from(size - offset).map_err(|_| value_error("mmap length is too large"))?
+                usize::try_from(size - offset)
+                    .map_err(|_| value_error("mmap length is too large"))?
             } else {
                 if offset > size || size - offset < length {
                     return Err(value_error("mmap length is greater than file size"));
@@ -453,7 +466,10 @@ impl Mmap {
         }
         let newsize = u64::try_from(newsize)
             .ok()
-            .filter(|n| n.checked_add(o.offset).is_some_and(|e| e <= i64::MAX as u64))
+            .filter(|n| {
+                n.checked_add(o.offset)
+                    .is_some_and(|e| e <= i64::MAX as u64)
+            })
             .ok_or_else(|| value_error("new size out of range"))?;
         if let Some(f) = &o.file {
             f.set_len(o.offset + newsize)?;
@@ -694,7 +710,17 @@ mod tests {
     /// model computed the way Python documents it (range(start, stop, step)).
     #[test]
     fn slice_indices_match_python_range_semantics() {
-        let vals = [None, Some(-12), Some(-5), Some(-1), Some(0), Some(1), Some(3), Some(5), Some(12)];
+        let vals = [
+            None,
+            Some(-12),
+            Some(-5),
+            Some(-1),
+            Some(0),
+            Some(1),
+            Some(3),
+            Some(5),
+            Some(12),
+        ];
         for len in 0..7usize {
             for &start in &vals {
                 for &stop in &vals {
@@ -711,11 +737,19 @@ mod tests {
                                 Some(v) => {
                                     let v = v as i128;
                                     let v = if v < 0 { v + l } else { v };
-                                    if s > 0 { v.clamp(0, l) } else { v.clamp(-1, l - 1) }
+                                    if s > 0 {
+                                        v.clamp(0, l)
+                                    } else {
+                                        v.clamp(-1, l - 1)
+                                    }
                                 }
                             }
                         };
-                        let (a, b) = if s > 0 { (norm(start, 0), norm(stop, l)) } else { (norm(start, l - 1), norm(stop, -1)) };
+                        let (a, b) = if s > 0 {
+                            (norm(start, 0), norm(stop, l))
+                        } else {
+                            (norm(start, l - 1), norm(stop, -1))
+                        };
                         let mut want = vec![];
                         let mut i = a;
                         while (s > 0 && i < b) || (s < 0 && i > b) {

@@ -1,1 +1,150 @@
+//! Shared pieces of the integration tests: the guests' paths (built by
+//! `build.rs`), the `wasm-mmap` CLI, and child processes whose output lines
+//! can be awaited with a timeout.
 
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::Duration;
+
+include!(concat!(env!("OUT_DIR"), "/programs.rs"));
+
+/// How long any single step of a test may take before it fails.
+pub const STEP: Duration = Duration::from_secs(20);
+
+/// The `wasm-mmap` binary of this build. Cargo builds it for the host
+/// crate's own integration tests; this crate's tests run from the same
+/// `target/<profile>/deps` directory.
+pub fn cli() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("wasm-mmap{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests from the workspace root (cargo test --release)",
+        bin.display()
+    );
+    bin
+}
+
+/// `wasm-mmap <args>`, to completion.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(cli())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Runs a test program with `dir` preopened read-write and asserts it
+/// printed `ok` and exited 0.
+pub fn run_program_ok(program: &str, dir: &std::path::Path, extra: &[&str]) {
+    let dir = dir.to_str().unwrap();
+    let mut args = vec!["run", "--dir", dir, program];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert_ok(&out);
+}
+
+/// Asserts a finished guest exited 0 having printed `ok`.
+#[track_caller]
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success()
+            && String::from_utf8_lossy(&out.stdout)
+                .trim_end()
+                .ends_with("ok"),
+        "guest failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A running `wasm-mmap` process: its stdout arrives line by line.
+pub struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+}
+
+impl Proc {
+    /// Starts `wasm-mmap <args>` with piped stdin and stdout.
+    pub fn spawn(args: &[&str]) -> Proc {
+        let mut child = Command::new(cli())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Proc {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// The next line of output; panics after `timeout` or at end of output.
+    #[track_caller]
+    pub fn line(&self, timeout: Duration) -> String {
+        match self.lines.recv_timeout(timeout) {
+            Ok(l) => l,
+            Err(RecvTimeoutError::Timeout) => panic!("no output line within {timeout:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the process ended its output"),
+        }
+    }
+
+    /// The next line, if one comes within `timeout`.
+    pub fn try_line(&self, timeout: Duration) -> Option<String> {
+        self.lines.recv_timeout(timeout).ok()
+    }
+
+    /// Writes `line` and a newline to the process's stdin.
+    pub fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes stdin and waits (up to [`STEP`]) for the exit status.
+    pub fn finish(mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + STEP;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(std::time::Instant::now() < deadline, "process did not exit");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -6,7 +6,10 @@ use std::fs::File;
 use std::io;
 
 fn unsupported() -> io::Error {
-    io::Error::new(io::ErrorKind::Unsupported, "memory maps are not supported on this platform")
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "memory maps are not supported on this platform",
+    )
 }
 
 /// `mmap.PAGESIZE`.

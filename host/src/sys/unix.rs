@@ -60,7 +60,11 @@ impl Region {
         debug_assert!(off.checked_add(len).is_some_and(|e| e <= self.len()));
         // SAFETY: the range lies inside our live mapping.
         let rc = unsafe { libc::msync(self.ptr().add(off).cast(), len, libc::MS_SYNC) };
-        if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
     }
 
     /// madvise(2) on exactly `[off, off+len)`; `advice` is the raw constant.
@@ -71,7 +75,11 @@ impl Region {
         // we only touch through raw pointers (DONTNEED/FREE may zero private
         // pages, which is their documented meaning).
         let rc = unsafe { libc::madvise(self.ptr().add(off).cast(), len, advice) };
-        if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
     }
 
     /// Changes the length to `new_len` (> 0), keeping the contents that
