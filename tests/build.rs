@@ -124,10 +124,11 @@ fn cargo_build(manifest: &Path, target_dir: &Path, what: &str) {
     .arg(target_dir);
     // The outer build's settings are for the host, not for the guests.
     for (k, _) in env::vars() {
-        if k.starts_with("CARGO_") && k != "CARGO_HOME"
+        let host_only = (k.starts_with("CARGO_") && k != "CARGO_HOME")
             || k.contains("RUSTFLAGS")
-            || k == "RUSTC_WRAPPER"
-        {
+            || k.starts_with("RUSTC_") // RUSTC_WRAPPER, clippy's RUSTC_WORKSPACE_WRAPPER
+            || k.starts_with("CLIPPY_");
+        if host_only {
             cmd.env_remove(k);
         }
     }

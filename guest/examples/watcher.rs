@@ -51,12 +51,17 @@ fn main() {
     let mut last: Option<Vec<u8>> = None;
     let mut out = std::io::stdout();
     loop {
-        if let Ok(data) = snapshot(&file, &mut m) {
-            if last.as_ref() != Some(&data) {
-                out.write_all(&data).and_then(|_| out.write_all(b"\n")).and_then(|_| out.flush())
-                    .unwrap_or_else(|_| std::process::exit(0)); // stdout closed: stop.
-                last = Some(data);
+        if let Ok(data) = snapshot(&file, &mut m)
+            && last.as_ref() != Some(&data)
+        {
+            let printed = out
+                .write_all(&data)
+                .and_then(|_| out.write_all(b"\n"))
+                .and_then(|_| out.flush());
+            if printed.is_err() {
+                std::process::exit(0); // stdout closed: nobody is watching.
             }
+            last = Some(data);
         }
         std::thread::sleep(Duration::from_millis(50));
     }

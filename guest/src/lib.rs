@@ -38,8 +38,8 @@ pub mod bindings {
 }
 
 use bindings::wasi::filesystem::preopens::get_directories;
-use bindings::wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 pub use bindings::wasi::filesystem::types::Descriptor;
+use bindings::wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 use bindings::wasm_mmap::mmap::mmap as raw;
 pub use raw::{Access, Advice, ErrorCode, MapFlags, OsError, Prot, Whence};
 use std::io;
@@ -147,12 +147,13 @@ fn open_with(path: &str, write: bool, oflags: OpenFlags) -> io::Result<Descripto
     // A path inside a named preopen ("data/x" with preopen "data").
     for (dir, name) in &preopens {
         let name = name.trim_end_matches('/');
-        if let Some(rest) = path.strip_prefix(name).and_then(|r| r.strip_prefix('/')) {
-            if !name.is_empty() && name != "." {
-                return dir
-                    .open_at(PathFlags::SYMLINK_FOLLOW, rest, oflags, flags)
-                    .map_err(fs_error);
-            }
+        if let Some(rest) = path.strip_prefix(name).and_then(|r| r.strip_prefix('/'))
+            && !name.is_empty()
+            && name != "."
+        {
+            return dir
+                .open_at(PathFlags::SYMLINK_FOLLOW, rest, oflags, flags)
+                .map_err(fs_error);
         }
     }
     let mut last = io::Error::new(io::ErrorKind::NotFound, "no preopened directory");
@@ -249,7 +250,10 @@ fn bound_to_i64(b: Bound<&usize>, inclusive_bump: bool) -> Option<i64> {
 }
 
 fn range_args(r: impl RangeBounds<usize>) -> (Option<i64>, Option<i64>) {
-    (bound_to_i64(r.start_bound(), false), bound_to_i64(r.end_bound(), true))
+    (
+        bound_to_i64(r.start_bound(), false),
+        bound_to_i64(r.end_bound(), true),
+    )
 }
 
 fn found(i: i64) -> Option<usize> {
@@ -261,13 +265,17 @@ impl Mmap {
     /// from the offset.
     pub fn map(file: &Descriptor, length: u64, opts: MmapOptions) -> Result<Mmap> {
         let length = i64::try_from(length).unwrap_or(i64::MAX);
-        Ok(Mmap { raw: raw::Mmap::open(file, length, opts.0)? })
+        Ok(Mmap {
+            raw: raw::Mmap::open(file, length, opts.0)?,
+        })
     }
 
     /// `mmap.mmap(-1, length, ...)`: anonymous zero-filled memory.
     pub fn anonymous(length: u64, opts: MmapOptions) -> Result<Mmap> {
         let length = i64::try_from(length).unwrap_or(i64::MAX);
-        Ok(Mmap { raw: raw::Mmap::anonymous(length, opts.0)? })
+        Ok(Mmap {
+            raw: raw::Mmap::anonymous(length, opts.0)?,
+        })
     }
 
     /// The WIT resource, for calls exactly as Python spells them
@@ -313,7 +321,9 @@ impl Mmap {
 
     /// `m.read(n)`; `None` reads to the end.
     pub fn read_up_to(&self, n: Option<u64>) -> Result<Vec<u8>> {
-        Ok(self.raw.read(n.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))?)
+        Ok(self
+            .raw
+            .read(n.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))?)
     }
 
     /// `m.read_byte()`.
@@ -343,7 +353,12 @@ impl Mmap {
     }
 
     /// `m.find(sub, start, end)` with Python's optional, signed bounds.
-    pub fn find_in(&self, sub: &[u8], start: Option<i64>, end: Option<i64>) -> Result<Option<usize>> {
+    pub fn find_in(
+        &self,
+        sub: &[u8],
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Option<usize>> {
         Ok(found(self.raw.find(sub, start, end)?))
     }
 
@@ -353,7 +368,12 @@ impl Mmap {
     }
 
     /// `m.rfind(sub, start, end)`.
-    pub fn rfind_in(&self, sub: &[u8], start: Option<i64>, end: Option<i64>) -> Result<Option<usize>> {
+    pub fn rfind_in(
+        &self,
+        sub: &[u8],
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<Option<usize>> {
         Ok(found(self.raw.rfind(sub, start, end)?))
     }
 
@@ -380,7 +400,9 @@ impl Mmap {
 
     /// `m.resize(newsize)`.
     pub fn resize(&self, newsize: u64) -> Result<()> {
-        Ok(self.raw.resize(i64::try_from(newsize).unwrap_or(i64::MAX))?)
+        Ok(self
+            .raw
+            .resize(i64::try_from(newsize).unwrap_or(i64::MAX))?)
     }
 
     /// `m[index]`; negative counts from the end.
@@ -400,7 +422,12 @@ impl Mmap {
     }
 
     /// `m[start:stop:step]` with Python's optional, signed values.
-    pub fn slice_step(&self, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> Result<Vec<u8>> {
+    pub fn slice_step(
+        &self,
+        start: Option<i64>,
+        stop: Option<i64>,
+        step: Option<i64>,
+    ) -> Result<Vec<u8>> {
         Ok(self.raw.get_slice(start, stop, step)?)
     }
 

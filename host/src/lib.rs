@@ -405,10 +405,11 @@ impl wit::HostMmap for MmapView<'_> {
     fn resize(&mut self, m: Resource<Mmap>, newsize: i64) -> Result<(), Error> {
         self.accounted(&m, |m, ctx, before| {
             // Growth counts against the byte limit before the OS is asked.
-            if let Ok(n) = u64::try_from(newsize) {
-                if !m.closed() && n > before {
-                    ctx.reserve(n - before, false)?;
-                }
+            if let Ok(n) = u64::try_from(newsize)
+                && !m.closed()
+                && n > before
+            {
+                ctx.reserve(n - before, false)?;
             }
             m.resize(newsize)
         })

@@ -87,7 +87,7 @@ fn check_sizes(length: i64, offset: i64) -> Result<(u64, u64), ErrorCode> {
 }
 
 fn aligned(offset: u64) -> bool {
-    offset % sys::allocation_granularity() as u64 == 0
+    offset.is_multiple_of(sys::allocation_granularity() as u64)
 }
 
 fn to_usize(n: u64) -> Result<usize, ErrorCode> {

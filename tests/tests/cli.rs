@@ -21,7 +21,11 @@ fn cli_exit() {
     let out = run(&["run", CLI_EXIT, "code", "0"]);
     assert_eq!(out.status.code(), Some(0));
     let out = run(&["run", CLI_EXIT, "std-exit", "3"]);
-    assert_eq!(out.status.code(), Some(1), "std's exit can only report failure");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "std's exit can only report failure"
+    );
     let out = run(&["run", CLI_EXIT, "std-exit", "0"]);
     assert_eq!(out.status.code(), Some(0));
     let out = run(&["run", "--env", "GREETING=hi", CLI_EXIT, "env", "GREETING"]);

@@ -17,7 +17,11 @@ fn check(e: &Error, class: &str, msg: &str) {
     assert_eq!(e.class(), class, "wrong exception class for {e}");
     if class == "OSError" {
         if msg != "*" {
-            assert_eq!(e.errno().map(|n| n.to_string()).as_deref(), Some(msg), "wrong errno: {e}");
+            assert_eq!(
+                e.errno().map(|n| n.to_string()).as_deref(),
+                Some(msg),
+                "wrong errno: {e}"
+            );
         }
     } else {
         assert_eq!(e.message(), msg, "wrong message: {e}");

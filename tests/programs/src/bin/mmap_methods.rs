@@ -22,11 +22,22 @@ fn main() {
     assert_eq!(m.tell().unwrap(), 0);
     assert!(r.seekable());
     assert!(!m.closed());
-    assert_eq!(m.repr(), "<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=8204, pos=0, offset=0>");
+    assert_eq!(
+        m.repr(),
+        "<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=8204, pos=0, offset=0>"
+    );
 
     // seek / tell / reads at the end
-    expect_err(m.seek_to(-1, Whence::Set), "ValueError", "seek out of range");
-    expect_err(m.seek_to(l + 1, Whence::Set), "ValueError", "seek out of range");
+    expect_err(
+        m.seek_to(-1, Whence::Set),
+        "ValueError",
+        "seek out of range",
+    );
+    expect_err(
+        m.seek_to(l + 1, Whence::Set),
+        "ValueError",
+        "seek out of range",
+    );
     assert_eq!(m.seek_to(l, Whence::Set).unwrap(), 8204);
     expect_err(m.read_byte(), "ValueError", "read byte out of range");
     expect_err(m.write_byte(1), "ValueError", "write byte out of range");
@@ -46,8 +57,16 @@ fn main() {
     assert_eq!(m.seek_to(-5, Whence::Cur).unwrap(), 8194);
     assert_eq!(m.seek_to(3, Whence::Cur).unwrap(), 8197);
     expect_err(m.seek_to(1, Whence::End), "ValueError", "seek out of range");
-    expect_err(m.seek_to(i64::MIN, Whence::Cur), "ValueError", "seek out of range");
-    expect_err(m.seek_to(i64::MAX, Whence::End), "ValueError", "seek out of range");
+    expect_err(
+        m.seek_to(i64::MIN, Whence::Cur),
+        "ValueError",
+        "seek out of range",
+    );
+    expect_err(
+        m.seek_to(i64::MAX, Whence::End),
+        "ValueError",
+        "seek out of range",
+    );
     assert_eq!(m.tell().unwrap(), 8197, "a failed seek leaves the cursor");
     m.seek_to(0, Whence::Set).unwrap();
     assert_eq!(m.read_byte().unwrap(), b'h');
@@ -70,15 +89,46 @@ fn main() {
     assert_eq!(m.slice(..=4).unwrap(), b"Hello");
     assert_eq!(m.slice_step(Some(4), Some(0), Some(-1)).unwrap(), b"olle");
     assert_eq!(m.slice_step(Some(8), Some(2), Some(-2)).unwrap(), b"rwo");
-    assert_eq!(m.slice_step(Some(-1_000_000_000_000_000_000), Some(1_000_000_000_000_000_000), Some(3)).unwrap()[..4], *b"Hlwl");
-    assert_eq!(m.slice_step(None, None, Some(-1)).unwrap()[8200..], *b"lleH");
+    assert_eq!(
+        m.slice_step(
+            Some(-1_000_000_000_000_000_000),
+            Some(1_000_000_000_000_000_000),
+            Some(3)
+        )
+        .unwrap()[..4],
+        *b"Hlwl"
+    );
+    assert_eq!(
+        m.slice_step(None, None, Some(-1)).unwrap()[8200..],
+        *b"lleH"
+    );
     assert_eq!(m.slice_step(Some(5), Some(2), None).unwrap(), b"");
     assert_eq!(m.slice_step(None, None, Some(i64::MIN)).unwrap(), b"x");
-    expect_err(m.slice_step(None, None, Some(0)), "ValueError", "slice step cannot be zero");
-    expect_err(m.set_slice(0..2, b"abc"), "IndexError", "mmap slice assignment is wrong size");
-    expect_err(m.set_slice_step(None, None, Some(2), b"abc"), "IndexError", "mmap slice assignment is wrong size");
-    expect_err(m.set_slice_step(None, None, Some(0), b""), "ValueError", "slice step cannot be zero");
-    assert_eq!(m.slice(0..5).unwrap(), b"Hello", "a failed slice assignment writes nothing");
+    expect_err(
+        m.slice_step(None, None, Some(0)),
+        "ValueError",
+        "slice step cannot be zero",
+    );
+    expect_err(
+        m.set_slice(0..2, b"abc"),
+        "IndexError",
+        "mmap slice assignment is wrong size",
+    );
+    expect_err(
+        m.set_slice_step(None, None, Some(2), b"abc"),
+        "IndexError",
+        "mmap slice assignment is wrong size",
+    );
+    expect_err(
+        m.set_slice_step(None, None, Some(0), b""),
+        "ValueError",
+        "slice step cannot be zero",
+    );
+    assert_eq!(
+        m.slice(0..5).unwrap(),
+        b"Hello",
+        "a failed slice assignment writes nothing"
+    );
     m.set_slice(0..5, b"HELLO").unwrap();
     assert_eq!(m.slice(0..5).unwrap(), b"HELLO");
     m.set_slice_step(Some(4), None, Some(-2), b"123").unwrap();
@@ -88,7 +138,11 @@ fn main() {
 
     // find / rfind (cursor is 1)
     assert_eq!(r.find(b"world", None, None).unwrap(), 6);
-    assert_eq!(r.find(b"hello", None, None).unwrap(), -1, "find starts at the cursor");
+    assert_eq!(
+        r.find(b"hello", None, None).unwrap(),
+        -1,
+        "find starts at the cursor"
+    );
     assert_eq!(r.find(b"hello", Some(0), None).unwrap(), 0);
     assert_eq!(r.find(b"", Some(5), Some(3)).unwrap(), -1);
     assert_eq!(r.find(b"", Some(l + 5), None).unwrap(), 8204);
@@ -99,7 +153,11 @@ fn main() {
     assert_eq!(r.rfind(b"o", Some(0), Some(-8196)).unwrap(), 7);
     assert_eq!(r.find(b"world", Some(-100), None).unwrap(), -1);
     assert_eq!(r.find(b"o", Some(-2 * l), Some(5)).unwrap(), 4);
-    assert_eq!(r.find(b"o", Some(0), Some(4)).unwrap(), -1, "find never reads past end");
+    assert_eq!(
+        r.find(b"o", Some(0), Some(4)).unwrap(),
+        -1,
+        "find never reads past end"
+    );
     assert_eq!(m.find(b"world"), Some(6));
     assert_eq!(m.find_in(b"zzz", Some(0), None).unwrap(), None);
     m.set_slice(100..103, b"a\0b").unwrap();
@@ -109,35 +167,91 @@ fn main() {
 
     // move
     r.move_(l, l, 0).unwrap();
-    expect_err(r.move_(l + 1, 0, 0), "ValueError", "source, destination, or count out of range");
-    expect_err(r.move_(-1, 0, 1), "ValueError", "source, destination, or count out of range");
-    expect_err(r.move_(0, 0, l + 1), "ValueError", "source, destination, or count out of range");
-    expect_err(r.move_(0, i64::MAX, i64::MAX), "ValueError", "source, destination, or count out of range");
+    expect_err(
+        r.move_(l + 1, 0, 0),
+        "ValueError",
+        "source, destination, or count out of range",
+    );
+    expect_err(
+        r.move_(-1, 0, 1),
+        "ValueError",
+        "source, destination, or count out of range",
+    );
+    expect_err(
+        r.move_(0, 0, l + 1),
+        "ValueError",
+        "source, destination, or count out of range",
+    );
+    expect_err(
+        r.move_(0, i64::MAX, i64::MAX),
+        "ValueError",
+        "source, destination, or count out of range",
+    );
     m.move_within(0, 6, 5).unwrap();
     assert_eq!(m.slice(0..6).unwrap(), b"world\n");
     m.set_slice(0..5, b"hello").unwrap();
     m.move_within(1, 0, 4).unwrap();
-    assert_eq!(m.slice(0..5).unwrap(), b"hhell", "overlapping move is memmove");
+    assert_eq!(
+        m.slice(0..5).unwrap(),
+        b"hhell",
+        "overlapping move is memmove"
+    );
     m.set_slice(0..5, b"hello").unwrap();
 
     // flush
     m.flush().unwrap();
     r.flush(Some(0), Some(0)).unwrap();
-    expect_err(r.flush(Some(0), Some(l + 1)), "ValueError", "flush values out of range");
-    expect_err(r.flush(Some(-1), Some(1)), "ValueError", "flush values out of range");
-    expect_err(r.flush(Some(0), Some(-1)), "ValueError", "flush values out of range");
-    expect_err(r.flush(Some(4096), None), "ValueError", "flush values out of range");
-    expect_err(r.flush(Some(l + 5), Some(0)), "ValueError", "flush values out of range");
+    expect_err(
+        r.flush(Some(0), Some(l + 1)),
+        "ValueError",
+        "flush values out of range",
+    );
+    expect_err(
+        r.flush(Some(-1), Some(1)),
+        "ValueError",
+        "flush values out of range",
+    );
+    expect_err(
+        r.flush(Some(0), Some(-1)),
+        "ValueError",
+        "flush values out of range",
+    );
+    expect_err(
+        r.flush(Some(4096), None),
+        "ValueError",
+        "flush values out of range",
+    );
+    expect_err(
+        r.flush(Some(l + 5), Some(0)),
+        "ValueError",
+        "flush values out of range",
+    );
     expect_err(r.flush(Some(1), Some(1)), "OSError", "22");
     r.flush(Some(4096), Some(4108)).unwrap();
 
     // madvise
     m.madvise(Advice::Normal, None, None).unwrap();
-    expect_err(m.madvise(Advice::Normal, Some(l), None), "ValueError", "madvise start out of bounds");
-    expect_err(m.madvise(Advice::Normal, Some(-1), None), "ValueError", "madvise start out of bounds");
-    expect_err(m.madvise(Advice::Normal, Some(0), Some(-1)), "ValueError", "madvise length invalid");
+    expect_err(
+        m.madvise(Advice::Normal, Some(l), None),
+        "ValueError",
+        "madvise start out of bounds",
+    );
+    expect_err(
+        m.madvise(Advice::Normal, Some(-1), None),
+        "ValueError",
+        "madvise start out of bounds",
+    );
+    expect_err(
+        m.madvise(Advice::Normal, Some(0), Some(-1)),
+        "ValueError",
+        "madvise length invalid",
+    );
     m.madvise(Advice::Normal, Some(0), Some(i64::MAX)).unwrap();
-    expect_err(m.madvise(Advice::Normal, Some(1), Some(i64::MAX)), "OverflowError", "madvise length too large");
+    expect_err(
+        m.madvise(Advice::Normal, Some(1), Some(i64::MAX)),
+        "OverflowError",
+        "madvise length too large",
+    );
     expect_err(m.madvise(Advice::Normal, Some(1), Some(1)), "OSError", "22");
     m.madvise(Advice::WillNeed, Some(4096), Some(10)).unwrap();
     m.madvise(Advice::Sequential, None, None).unwrap();
@@ -150,7 +264,11 @@ fn main() {
     m.seek_to(l - 2, Whence::Set).unwrap();
     expect_err(m.write_bytes(b"abc"), "ValueError", "data out of range");
     assert_eq!(m.tell().unwrap(), 8202);
-    assert_eq!(m.slice(8202..).unwrap(), b"xx", "a failed write writes nothing");
+    assert_eq!(
+        m.slice(8202..).unwrap(),
+        b"xx",
+        "a failed write writes nothing"
+    );
     assert_eq!(m.write_bytes(b"yz").unwrap(), 2);
     assert_eq!(m.slice(8200..).unwrap(), b"xxyz");
     m.seek_to(8203, Whence::Set).unwrap();
@@ -179,7 +297,10 @@ fn main() {
     assert_eq!(m.get(99_999).unwrap(), 0);
     m.set(99_999, 7).unwrap();
     m.flush().unwrap();
-    assert_eq!(m.repr(), "<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=100000, pos=10, offset=0>");
+    assert_eq!(
+        m.repr(),
+        "<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=100000, pos=10, offset=0>"
+    );
 
     // close: every call is then ValueError, close again is fine
     m.close();
