@@ -102,6 +102,8 @@ pub(crate) mod libc_errno {
     pub const EACCES: i32 = 13;
     pub const ENODEV: i32 = 19;
     pub const EINVAL: i32 = 22;
+    pub const EIO: i32 = 5;
+    pub const ENOSPC: i32 = 28;
 }
 
 /// Python's slice index adjustment (`PySlice_AdjustIndices`) for a sequence
@@ -148,6 +150,12 @@ fn slice_indices(
     };
     // count <= len, which is a usize.
     Ok((start, step, count as usize))
+}
+
+/// The bytes `[lo, hi)` a slice with `count > 0` elements touches.
+fn slice_span(first: i128, step: i128, count: usize) -> (usize, usize) {
+    let last = first + step * (count as i128 - 1);
+    (first.min(last) as usize, first.max(last) as usize + 1)
 }
 
 /// Python's clamping of `find`'s `start`/`end` against `len`.
@@ -446,14 +454,12 @@ impl Mmap {
             return Err(value_error("source, destination, or count out of range"));
         }
         let (dest, src, count) = (dest as usize, src as usize, count as usize);
-        o.check_backing(dest.max(src) + count)?;
-        // SAFETY: both ranges were checked to lie inside the live region;
-        // `copy` is memmove, so they may overlap. Raw pointers only.
-        unsafe {
-            let base = o.region.ptr();
-            std::ptr::copy(base.add(src), base.add(dest), count);
-        }
-        Ok(())
+        let base = o.region.ptr();
+        o.access(dest.min(src), dest.max(src) + count, true, || {
+            // SAFETY: both ranges were checked to lie inside the live
+            // region; the copy is memmove, so they may overlap.
+            unsafe { sys::copy(base.add(dest), base.add(src), count) }
+        })
     }
 
     /// `m.resize(newsize)`.
@@ -514,15 +520,24 @@ impl Mmap {
         if step == 1 {
             return o.copy_out(first as usize, count);
         }
-        o.check_slice_backing(first, step, count)?;
-        let base = o.region.ptr();
-        Ok((0..count)
-            .map(|k| {
-                let i = (first + step * k as i128) as usize;
-                // SAFETY: every index of a Python slice of `len` is in [0, len).
-                unsafe { base.add(i).read_volatile() }
-            })
-            .collect())
+        let mut out = Vec::with_capacity(count);
+        let (lo, hi) = slice_span(first, step, count);
+        o.access(lo, hi, false, || {
+            // SAFETY: every index of a Python slice of `len` is in
+            // [0, len) of the live region; `out` has room for `count`.
+            unsafe {
+                sys::gather(
+                    out.as_mut_ptr(),
+                    o.region.ptr(),
+                    first as isize,
+                    step as isize,
+                    count,
+                )
+            }
+        })?;
+        // SAFETY: the gather wrote all `count` bytes.
+        unsafe { out.set_len(count) };
+        Ok(out)
     }
 
     /// `m[start:stop:step] = data`.
@@ -544,14 +559,20 @@ impl Mmap {
         if step == 1 {
             return o.copy_in(first as usize, data);
         }
-        o.check_slice_backing(first, step, count)?;
-        let base = o.region.ptr();
-        for (k, &b) in data.iter().enumerate() {
-            let i = (first + step * k as i128) as usize;
-            // SAFETY: every index of a Python slice of `len` is in [0, len).
-            unsafe { base.add(i).write_volatile(b) };
-        }
-        Ok(())
+        let (lo, hi) = slice_span(first, step, count);
+        o.access(lo, hi, true, || {
+            // SAFETY: every index is in [0, len) of the live, writable
+            // region; `data` holds `count` bytes.
+            unsafe {
+                sys::scatter(
+                    o.region.ptr(),
+                    data.as_ptr(),
+                    first as isize,
+                    step as isize,
+                    count,
+                )
+            }
+        })
     }
 
     /// `repr(m)` in Python 3.13's format.
@@ -588,45 +609,61 @@ impl Open {
         Ok(i as usize)
     }
 
-    /// Refuses an access to `[0, end)` of a file map whose file no longer
-    /// reaches that far: another process shrank it, and touching those
-    /// pages would raise SIGBUS in the host. (Issue C replaces this check
-    /// with a fault guard that also closes the window between the check and
-    /// the copy.)
-    fn check_backing(&self, end: usize) -> Result<(), ErrorCode> {
-        if end == 0 {
-            return Ok(());
+    /// Whether the file still covers `[0, end)` of the map. Anonymous
+    /// memory always does.
+    fn backed(&self, end: usize) -> Result<bool, ErrorCode> {
+        match &self.file {
+            Some(f) => Ok(self.offset.saturating_add(end as u64) <= f.metadata()?.len()),
+            None => Ok(true),
         }
-        if let Some(f) = &self.file {
-            let size = f.metadata()?.len();
-            if self.offset.saturating_add(end as u64) > size {
-                return Err(efault());
-            }
-        }
-        Ok(())
     }
 
-    fn check_slice_backing(&self, first: i128, step: i128, count: usize) -> Result<(), ErrorCode> {
-        let last = first + step * (count as i128 - 1);
-        self.check_backing(first.max(last) as usize + 1)
+    /// Runs `copy`, which touches only `[lo, hi)` of the map, so that a
+    /// file shortened by another process can never harm the host or pass
+    /// off bytes it no longer has as data:
+    /// - before: the file must still cover the range (else EFAULT);
+    /// - during: a page that vanishes raises SIGBUS, which the guard turns
+    ///   into an error (EFAULT; ENOSPC/EIO for a written page the disk
+    ///   could not back);
+    /// - after: the file must still cover the range, else what was read
+    ///   may be the zeros of a truncated page (EFAULT).
+    fn access<T>(
+        &self,
+        lo: usize,
+        hi: usize,
+        write: bool,
+        copy: impl FnOnce() -> Result<T, sys::Fault>,
+    ) -> Result<T, ErrorCode> {
+        debug_assert!(lo <= hi && hi <= self.region.len());
+        if !self.backed(hi)? {
+            return Err(efault());
+        }
+        match copy() {
+            Ok(v) if self.backed(hi)? => Ok(v),
+            Ok(_) => Err(efault()),
+            Err(sys::Fault) => Err(match &self.file {
+                Some(_) if !self.backed(hi)? => efault(),
+                Some(f) if write && sys::disk_full(f) => errno(libc_errno::ENOSPC),
+                _ => errno(libc_errno::EIO),
+            }),
+        }
     }
 
     /// Copies `[off, off+n)` out of the map into a new vector.
     fn copy_out(&self, off: usize, n: usize) -> Result<Vec<u8>, ErrorCode> {
-        debug_assert!(off.checked_add(n).is_some_and(|e| e <= self.region.len()) || n == 0);
         if n == 0 {
             return Ok(Vec::new());
         }
-        self.check_backing(off + n)?;
         let mut out = Vec::with_capacity(n);
-        // SAFETY: `[off, off+n)` is inside the live region (checked by every
-        // caller against `len`), `out` has room for `n` bytes, and the two
-        // never overlap. The copy is through raw pointers: no reference to
-        // memory another process may change is created.
-        unsafe {
-            std::ptr::copy_nonoverlapping(self.region.ptr().add(off), out.as_mut_ptr(), n);
-            out.set_len(n);
-        }
+        self.access(off, off + n, false, || {
+            // SAFETY: `[off, off+n)` is inside the live region (every
+            // caller checked it against `len`), `out` has room for `n`
+            // bytes, and the two never overlap. Raw pointers only: no
+            // reference to memory another process may change is created.
+            unsafe { sys::copy(out.as_mut_ptr(), self.region.ptr().add(off), n) }
+        })?;
+        // SAFETY: the copy wrote all `n` bytes.
+        unsafe { out.set_len(n) };
         Ok(out)
     }
 
@@ -635,26 +672,27 @@ impl Open {
         if data.is_empty() {
             return Ok(());
         }
-        self.check_backing(off + data.len())?;
-        // SAFETY: the range is inside the live, writable region (callers
-        // checked `len` and access); `data` is guest data in host memory.
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), self.region.ptr().add(off), data.len());
-        }
-        Ok(())
+        self.access(off, off + data.len(), true, || {
+            // SAFETY: the range is inside the live, writable region
+            // (callers checked `len` and access); `data` is host memory.
+            unsafe { sys::copy(self.region.ptr().add(off), data.as_ptr(), data.len()) }
+        })
     }
 
     fn load(&self, i: usize) -> Result<u8, ErrorCode> {
-        self.check_backing(i + 1)?;
-        // SAFETY: `i < len`, checked by the caller.
-        Ok(unsafe { self.region.ptr().add(i).read_volatile() })
+        let mut b = 0u8;
+        self.access(i, i + 1, false, || {
+            // SAFETY: `i < len`, checked by the caller.
+            unsafe { sys::copy(&mut b, self.region.ptr().add(i), 1) }
+        })?;
+        Ok(b)
     }
 
     fn store(&self, i: usize, v: u8) -> Result<(), ErrorCode> {
-        self.check_backing(i + 1)?;
-        // SAFETY: `i < len` and the map is writable, checked by the caller.
-        unsafe { self.region.ptr().add(i).write_volatile(v) };
-        Ok(())
+        self.access(i, i + 1, true, || {
+            // SAFETY: `i < len` and the map is writable, checked by the caller.
+            unsafe { sys::copy(self.region.ptr().add(i), &v, 1) }
+        })
     }
 
     /// First (or last) index of non-empty `needle` in `[start, end)`,

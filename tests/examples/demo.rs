@@ -11,7 +11,11 @@ fn main() {
     let cli = wasm_mmap_tests::cli();
     let dir = tempfile::tempdir().unwrap();
     let file = "demo.txt";
-    std::fs::write(dir.path().join(file), "(the watcher maps this file; type a line)").unwrap();
+    std::fs::write(
+        dir.path().join(file),
+        "(the watcher maps this file; type a line)",
+    )
+    .unwrap();
     let d = dir.path().to_str().unwrap();
 
     let mut watcher = Command::new(&cli)
@@ -27,8 +31,16 @@ fn main() {
     });
 
     println!("Two processes share {}/{file}:", d);
-    println!("  {} run --dir {d} {} {file}", cli.display(), wasm_mmap_tests::WATCHER);
-    println!("  {} run --dir {d} {} {file}", cli.display(), wasm_mmap_tests::WRITER);
+    println!(
+        "  {} run --dir {d} {} {file}",
+        cli.display(),
+        wasm_mmap_tests::WATCHER
+    );
+    println!(
+        "  {} run --dir {d} {} {file}",
+        cli.display(),
+        wasm_mmap_tests::WRITER
+    );
     println!("Type lines for the writer (Ctrl-D to stop):");
     let status = Command::new(&cli)
         .args(["run", "--dir", d, wasm_mmap_tests::WRITER, file])

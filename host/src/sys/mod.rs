@@ -22,6 +22,11 @@ mod stub;
 #[cfg(not(any(unix, windows)))]
 pub use stub::*;
 
+/// A guarded access touched a page that no longer exists (the file was
+/// shortened under the map, or the disk could not back a written page).
+#[derive(Debug)]
+pub struct Fault;
+
 /// How the pages of a file map relate to the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Share {

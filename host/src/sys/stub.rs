@@ -1,7 +1,7 @@
 //! Platforms without memory mapping: everything compiles, every map fails
 //! with ENODEV (as memmap2's stub does).
 
-use super::Share;
+use super::{Fault, Share};
 use std::fs::File;
 use std::io;
 
@@ -61,4 +61,60 @@ impl Region {
 /// No advice here.
 pub fn advice_value(_index: usize) -> Option<i32> {
     None
+}
+
+/// Plain `memmove`: a file with a live view cannot shrink here, so there is
+/// no fault to catch.
+///
+/// # Safety
+/// Both ranges must lie in live mappings (or owned memory) of `n` bytes.
+pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> Result<(), Fault> {
+    // SAFETY: the caller's contract.
+    unsafe { std::ptr::copy(src, dst, n) };
+    Ok(())
+}
+
+/// `dst[k] = base[first + k*step]` for `k < count`.
+///
+/// # Safety
+/// Every index must lie in the mapping at `base`; `dst` holds `count` bytes.
+pub unsafe fn gather(
+    dst: *mut u8,
+    base: *const u8,
+    first: isize,
+    step: isize,
+    count: usize,
+) -> Result<(), Fault> {
+    for k in 0..count {
+        // SAFETY: the caller's contract.
+        unsafe { *dst.add(k) = base.offset(first + k as isize * step).read_volatile() };
+    }
+    Ok(())
+}
+
+/// `base[first + k*step] = src[k]` for `k < count`.
+///
+/// # Safety
+/// Every index must lie in the writable mapping at `base`; `src` holds
+/// `count` bytes.
+pub unsafe fn scatter(
+    base: *mut u8,
+    src: *const u8,
+    first: isize,
+    step: isize,
+    count: usize,
+) -> Result<(), Fault> {
+    for k in 0..count {
+        // SAFETY: the caller's contract.
+        unsafe {
+            base.offset(first + k as isize * step)
+                .write_volatile(*src.add(k))
+        };
+    }
+    Ok(())
+}
+
+/// Not known here.
+pub fn disk_full(_file: &File) -> bool {
+    false
 }

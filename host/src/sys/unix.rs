@@ -1,7 +1,102 @@
-use super::Share;
+use super::{Fault, Share};
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
+use std::sync::Once;
+
+// `guard.c`: copies that turn SIGBUS into a return value (see that file for
+// why a jump out of a signal handler is sound here).
+unsafe extern "C" {
+    fn wmm_install() -> libc::c_int;
+    fn wmm_copy(dst: *mut u8, src: *const u8, n: usize) -> libc::c_int;
+    fn wmm_gather(
+        dst: *mut u8,
+        base: *const u8,
+        first: isize,
+        step: isize,
+        count: usize,
+    ) -> libc::c_int;
+    fn wmm_scatter(
+        base: *mut u8,
+        src: *const u8,
+        first: isize,
+        step: isize,
+        count: usize,
+    ) -> libc::c_int;
+}
+
+static GUARD: Once = Once::new();
+
+/// Installs the process-wide SIGBUS handler behind the guarded copies (once,
+/// before the first mapping exists).
+fn install_guard() {
+    GUARD.call_once(|| {
+        // SAFETY: installs a handler that only acts inside guarded copies
+        // and otherwise defers to the previous one.
+        let rc = unsafe { wmm_install() };
+        assert_eq!(
+            rc,
+            0,
+            "cannot install the SIGBUS handler: {}",
+            io::Error::last_os_error()
+        );
+    });
+}
+
+fn guarded(rc: libc::c_int) -> Result<(), Fault> {
+    if rc == 0 { Ok(()) } else { Err(Fault) }
+}
+
+/// `memmove(dst, src, n)` where either side may be mapped memory that can
+/// vanish: a fault is returned, not raised.
+///
+/// # Safety
+/// Both ranges must lie in live mappings (or owned memory) of `n` bytes.
+pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> Result<(), Fault> {
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    guarded(unsafe { wmm_copy(dst, src, n) })
+}
+
+/// `dst[k] = base[first + k*step]` for `k < count`, fault-guarded.
+///
+/// # Safety
+/// Every index must lie in the mapping at `base`; `dst` holds `count` bytes.
+pub unsafe fn gather(
+    dst: *mut u8,
+    base: *const u8,
+    first: isize,
+    step: isize,
+    count: usize,
+) -> Result<(), Fault> {
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    guarded(unsafe { wmm_gather(dst, base, first, step, count) })
+}
+
+/// `base[first + k*step] = src[k]` for `k < count`, fault-guarded.
+///
+/// # Safety
+/// Every index must lie in the writable mapping at `base`; `src` holds
+/// `count` bytes.
+pub unsafe fn scatter(
+    base: *mut u8,
+    src: *const u8,
+    first: isize,
+    step: isize,
+    count: usize,
+) -> Result<(), Fault> {
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    guarded(unsafe { wmm_scatter(base, src, first, step, count) })
+}
+
+/// Whether the filesystem holding `file` has no free blocks left (so a
+/// fault on a write was the disk filling up).
+pub fn disk_full(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstatvfs writes only into the struct we pass.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) };
+    rc == 0 && st.f_bavail == 0
+}
 
 /// `mmap.PAGESIZE`.
 pub fn page_size() -> usize {
@@ -24,6 +119,7 @@ impl Region {
     /// Maps `len` bytes of `file` from `offset` (already checked to be
     /// page-aligned and inside the file by the caller).
     pub fn map_file(file: &File, offset: u64, len: usize, share: Share) -> io::Result<Region> {
+        install_guard();
         let mut opts = MmapOptions::new();
         opts.offset(offset).len(len);
         let map = match share {
@@ -160,4 +256,50 @@ pub fn advice_value(index: usize) -> Option<i32> {
         None,
     ];
     TABLE.get(index).copied().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Touching pages of a truncated file through the guarded routines
+    /// returns `Fault` (the SIGBUS was caught) and the process goes on.
+    #[test]
+    fn guard_turns_sigbus_into_fault() {
+        let f = tempfile_in_tmp();
+        f.set_len(3 * 4096).unwrap();
+        let region = Region::map_file(&f, 0, 3 * 4096, Share::SharedWrite).unwrap();
+        f.set_len(0).unwrap();
+        let mut buf = [0u8; 16];
+        for _ in 0..3 {
+            // SAFETY: the ranges are inside the live mapping; the pages
+            // behind them are gone, which is what the guard is for.
+            unsafe {
+                assert!(copy(buf.as_mut_ptr(), region.ptr().add(8192), 16).is_err());
+                assert!(copy(region.ptr().add(4096), buf.as_ptr(), 16).is_err());
+                assert!(gather(buf.as_mut_ptr(), region.ptr(), 8192, -2, 8).is_err());
+                assert!(scatter(region.ptr(), buf.as_ptr(), 100, 3, 8).is_err());
+            }
+        }
+        f.set_len(3 * 4096).unwrap();
+        // SAFETY: as above; the file covers the pages again.
+        unsafe {
+            assert!(copy(region.ptr().add(8192), b"back".as_ptr(), 4).is_ok());
+            assert!(copy(buf.as_mut_ptr(), region.ptr().add(8192), 4).is_ok());
+        }
+        assert_eq!(&buf[..4], b"back");
+    }
+
+    fn tempfile_in_tmp() -> File {
+        let path = std::env::temp_dir().join(format!("wasm-mmap-guard-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f
+    }
 }
