@@ -102,7 +102,6 @@ pub(crate) mod libc_errno {
     pub const EACCES: i32 = 13;
     pub const ENODEV: i32 = 19;
     pub const EINVAL: i32 = 22;
-    pub const EIO: i32 = 5;
     pub const ENOSPC: i32 = 28;
 }
 
@@ -623,7 +622,7 @@ impl Open {
     /// off bytes it no longer has as data:
     /// - before: the file must still cover the range (else EFAULT);
     /// - during: a page that vanishes raises SIGBUS, which the guard turns
-    ///   into an error (EFAULT; ENOSPC/EIO for a written page the disk
+    ///   into an error (EFAULT; ENOSPC for a written page the full disk
     ///   could not back);
     /// - after: the file must still cover the range, else what was read
     ///   may be the zeros of a truncated page (EFAULT).
@@ -641,10 +640,11 @@ impl Open {
         match copy() {
             Ok(v) if self.backed(hi)? => Ok(v),
             Ok(_) => Err(efault()),
+            // A fault on a write to a full filesystem is the disk; any
+            // other fault is a page that vanished (possibly regrown since).
             Err(sys::Fault) => Err(match &self.file {
-                Some(_) if !self.backed(hi)? => efault(),
                 Some(f) if write && sys::disk_full(f) => errno(libc_errno::ENOSPC),
-                _ => errno(libc_errno::EIO),
+                _ => efault(),
             }),
         }
     }
