@@ -224,7 +224,7 @@ fn disk_full_write_is_an_error() {
         OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
+            .create_new(true)
             .open(mnt.join("sparse"))
             .unwrap(),
     );
