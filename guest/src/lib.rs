@@ -175,7 +175,7 @@ fn fs_error(e: bindings::wasi::filesystem::types::ErrorCode) -> io::Error {
         E::IsDirectory => io::ErrorKind::IsADirectory,
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, format!("{e:?}"))
+    io::Error::new(kind, format!("{}: {}", e.name(), e.message()))
 }
 
 /// The keyword arguments of `mmap.mmap(...)`, with Python's defaults:

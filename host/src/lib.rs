@@ -51,10 +51,12 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fifo;
 mod map;
 mod sys;
 
 pub use error::Error;
+pub use fifo::guard_fifo_opens;
 pub use map::{FileRef, Mmap};
 
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};

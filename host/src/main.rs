@@ -150,6 +150,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
 
     let mut linker = Linker::<State>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| one_line(&e))?;
+    wasm_mmap::guard_fifo_opens(&mut linker).map_err(|e| one_line(&e))?;
     wasm_mmap::add_to_linker(&mut linker, |s: &mut State| {
         MmapView::new(&mut s.mmap, &mut s.table)
     })
