@@ -131,3 +131,15 @@ pub(crate) fn overflow_error(m: &str) -> ErrorCode {
 pub(crate) fn closed() -> ErrorCode {
     value_error("mmap closed or invalid")
 }
+
+/// Python's `MemoryError` has no WIT case; a host limit answers as the OS
+/// would when out of memory (ENOMEM), naming the limit and its CLI flag.
+pub(crate) fn over_limit(what: &str, limit: u64, flag: &str) -> ErrorCode {
+    ErrorCode::OsError(OsError {
+        errno: 12,
+        message: format!(
+            "Cannot allocate memory: {what} would exceed the host's limit of {limit} ({}, --{flag})",
+            flag.replace('-', "_")
+        ),
+    })
+}

@@ -91,6 +91,12 @@ pub struct Limits {
     pub max_maps: usize,
     /// Most bytes all of a guest's open maps may span together.
     pub max_mapped_bytes: u64,
+    /// Longest single map, at creation and through `resize`.
+    pub max_map_bytes: u64,
+    /// Most bytes one call may copy out (`read`, `readline`, a slice): the
+    /// host allocates that much, so `read()` of a 100 GiB map is refused
+    /// instead of allocating 100 GiB.
+    pub max_read_bytes: u64,
 }
 
 impl Default for Limits {
@@ -98,6 +104,8 @@ impl Default for Limits {
         Limits {
             max_maps: 1024,
             max_mapped_bytes: 64 << 30,
+            max_map_bytes: 16 << 30,
+            max_read_bytes: 256 << 20,
         }
     }
 }
@@ -123,6 +131,18 @@ impl MmapCtxBuilder {
     /// Most bytes the guest's open maps may span together.
     pub fn max_mapped_bytes(mut self, n: u64) -> Self {
         self.limits.max_mapped_bytes = n;
+        self
+    }
+
+    /// Longest single map (creation and resize).
+    pub fn max_map_bytes(mut self, n: u64) -> Self {
+        self.limits.max_map_bytes = n;
+        self
+    }
+
+    /// Most bytes one call may copy out of a map.
+    pub fn max_read_bytes(mut self, n: u64) -> Self {
+        self.limits.max_read_bytes = n;
         self
     }
 
@@ -174,22 +194,30 @@ impl MmapCtx {
     /// OS in the same place, so does the guest, with the limit named.
     fn reserve(&self, bytes: u64, new_map: bool) -> Result<(), ErrorCode> {
         if new_map && self.maps >= self.limits.max_maps {
-            return Err(ErrorCode::OsError(OsError {
-                errno: 12,
-                message: format!(
-                    "Cannot allocate memory: the host allows {} open maps (max_maps, --max-maps)",
-                    self.limits.max_maps
-                ),
-            }));
+            return Err(error::over_limit(
+                "another map",
+                self.limits.max_maps as u64,
+                "max-maps",
+            ));
         }
         if self.mapped_bytes.saturating_add(bytes) > self.limits.max_mapped_bytes {
-            return Err(ErrorCode::OsError(OsError {
-                errno: 12,
-                message: format!(
-                    "Cannot allocate memory: the host allows {} mapped bytes (max_mapped_bytes, --max-mapped-bytes)",
-                    self.limits.max_mapped_bytes
-                ),
-            }));
+            return Err(error::over_limit(
+                &format!("{bytes} more mapped bytes"),
+                self.limits.max_mapped_bytes,
+                "max-mapped-bytes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a single map longer than the limit.
+    fn check_map_len(&self, bytes: u64) -> Result<(), ErrorCode> {
+        if bytes > self.limits.max_map_bytes {
+            return Err(error::over_limit(
+                &format!("a map of {bytes} bytes"),
+                self.limits.max_map_bytes,
+                "max-map-bytes",
+            ));
         }
         Ok(())
     }
@@ -210,9 +238,11 @@ impl<'a> MmapView<'a> {
     }
 
     fn push(&mut self, map: Result<Mmap, ErrorCode>) -> Result<Resource<Mmap>, Error> {
-        let map = map?;
+        let mut map = map?;
         let bytes = map.mapped_bytes() as u64;
+        self.ctx.check_map_len(bytes)?;
         self.ctx.reserve(bytes, true)?;
+        map.set_read_limit(usize::try_from(self.ctx.limits.max_read_bytes).unwrap_or(usize::MAX));
         let r = self.table.push(map)?;
         self.ctx.maps += 1;
         self.ctx.mapped_bytes += bytes;
@@ -296,6 +326,14 @@ impl wit::HostMmap for MmapView<'_> {
                 writable: false,
             },
         };
+        // Refuse an explicit length over the limits before the OS maps it
+        // (length 0, "the whole file", is checked once the size is known).
+        if let Ok(n) = u64::try_from(length)
+            && n > 0
+        {
+            self.ctx.check_map_len(n)?;
+            self.ctx.reserve(n, true)?;
+        }
         let map = Mmap::open_file(file, length, options);
         self.push(map)
     }
@@ -303,6 +341,7 @@ impl wit::HostMmap for MmapView<'_> {
     fn anonymous(&mut self, length: i64, options: MapOptions) -> Result<Resource<Mmap>, Error> {
         // Check the limit before the OS is asked for the memory.
         if let Ok(n) = u64::try_from(length) {
+            self.ctx.check_map_len(n)?;
             self.ctx.reserve(n, true)?;
         }
         let map = Mmap::anonymous(length, options);
@@ -409,9 +448,11 @@ impl wit::HostMmap for MmapView<'_> {
             // Growth counts against the byte limit before the OS is asked.
             if let Ok(n) = u64::try_from(newsize)
                 && !m.closed()
-                && n > before
             {
-                ctx.reserve(n - before, false)?;
+                ctx.check_map_len(n)?;
+                if n > before {
+                    ctx.reserve(n - before, false)?;
+                }
             }
             m.resize(newsize)
         })

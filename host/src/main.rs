@@ -59,6 +59,14 @@ struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_mapped_bytes)]
     max_mapped_bytes: u64,
 
+    /// Longest single map, at creation and through resize.
+    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_map_bytes)]
+    max_map_bytes: u64,
+
+    /// Most bytes one call may copy out of a map (read, readline, a slice).
+    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_read_bytes)]
+    max_read_bytes: u64,
+
     /// The component to run (built for wasm32-wasip2).
     #[arg(value_name = "GUEST.wasm")]
     wasm: PathBuf,
@@ -161,6 +169,8 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         mmap: MmapCtx::builder()
             .max_maps(args.max_maps)
             .max_mapped_bytes(args.max_mapped_bytes)
+            .max_map_bytes(args.max_map_bytes)
+            .max_read_bytes(args.max_read_bytes)
             .build(),
         table: ResourceTable::new(),
     };

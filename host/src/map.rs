@@ -39,6 +39,8 @@ struct Open {
     offset: u64,
     /// The cursor; may exceed the length after a shrinking `resize`.
     pos: usize,
+    /// Most bytes one call may copy out (the host allocates that much).
+    max_read: usize,
 }
 
 /// Python's `access` after `flags`/`prot` are folded in, and the OS sharing
@@ -222,6 +224,7 @@ impl Mmap {
                 access,
                 offset,
                 pos: 0,
+                max_read: usize::MAX,
             }),
         })
     }
@@ -243,6 +246,7 @@ impl Mmap {
                 access,
                 offset,
                 pos: 0,
+                max_read: usize::MAX,
             }),
         })
     }
@@ -262,6 +266,14 @@ impl Mmap {
             return Err(type_error("mmap can't modify a readonly memory map."));
         }
         Ok(o)
+    }
+
+    /// Caps what one call may copy out of the map (`read`, `readline`,
+    /// slices): over it, the call fails with ENOMEM before allocating.
+    pub fn set_read_limit(&mut self, bytes: usize) {
+        if let Some(o) = &mut self.open {
+            o.max_read = bytes;
+        }
     }
 
     /// `m.close()`.
@@ -519,6 +531,7 @@ impl Mmap {
         if step == 1 {
             return o.copy_out(first as usize, count);
         }
+        o.check_read(count)?;
         let mut out = Vec::with_capacity(count);
         let (lo, hi) = slice_span(first, step, count);
         o.access(lo, hi, false, || {
@@ -649,11 +662,24 @@ impl Open {
         }
     }
 
+    /// Refuses to copy out more than the read limit.
+    fn check_read(&self, n: usize) -> Result<(), ErrorCode> {
+        if n > self.max_read {
+            return Err(crate::error::over_limit(
+                &format!("copying out {n} bytes"),
+                self.max_read as u64,
+                "max-read-bytes",
+            ));
+        }
+        Ok(())
+    }
+
     /// Copies `[off, off+n)` out of the map into a new vector.
     fn copy_out(&self, off: usize, n: usize) -> Result<Vec<u8>, ErrorCode> {
         if n == 0 {
             return Ok(Vec::new());
         }
+        self.check_read(n)?;
         let mut out = Vec::with_capacity(n);
         self.access(off, off + n, false, || {
             // SAFETY: `[off, off+n)` is inside the live region (every
