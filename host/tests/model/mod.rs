@@ -1,0 +1,595 @@
+//! A second, independent statement of Python's mmap semantics over a plain
+//! `Vec<u8>`, and a checker that drives the host's [`Mmap`] and the model
+//! with the same calls and compares every answer. Shared by the proptest
+//! (`tests/model_ops.rs`, in CI) and the fuzz target (`fuzz/`).
+//!
+//! Calls come from [`decode`], which turns any byte string into a map setup
+//! and up to 200 calls whose arguments favour edges: 0, ±1, ±len, len+1,
+//! i64::MIN/MAX.
+
+#![allow(dead_code)]
+
+use std::fs::{File, OpenOptions};
+use std::sync::Arc;
+use wasm_mmap::{Access, ErrorCode, FileRef, MapFlags, MapOptions, Mmap, Prot, Whence};
+
+/// Largest map the model will grow to.
+const CAP: usize = 1 << 16;
+
+/// One call on a map.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Read(Option<i64>),
+    ReadByte,
+    Readline,
+    Write(Vec<u8>),
+    WriteByte(u8),
+    Seek(i64, Whence),
+    Tell,
+    Len,
+    Size,
+    Find(Vec<u8>, Option<i64>, Option<i64>, bool),
+    Move(i64, i64, i64),
+    Resize(i64),
+    Get(i64),
+    Set(i64, u8),
+    GetSlice(Option<i64>, Option<i64>, Option<i64>),
+    SetSlice(Option<i64>, Option<i64>, Option<i64>, Vec<u8>),
+    Flush(Option<i64>, Option<i64>),
+    Close,
+}
+
+/// How the map under test is made.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub len: usize,
+    pub access: Access,
+    pub file: bool,
+}
+
+/// What a call answered, comparable between host and model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Bytes(Vec<u8>),
+    Int(i64),
+    Unit,
+    /// Exception class and message (for OSError: the errno, or "*" when
+    /// the model accepts any).
+    Err(&'static str, String),
+}
+
+fn v(m: &str) -> Answer {
+    Answer::Err("ValueError", m.into())
+}
+
+fn os(errno: i32) -> Answer {
+    Answer::Err("OSError", errno.to_string())
+}
+
+const CLOSED: &str = "mmap closed or invalid";
+const READONLY: &str = "mmap can't modify a readonly memory map.";
+const NO_RESIZE: &str = "mmap can't resize a readonly or copy-on-write memory map.";
+
+/// Bytes → setup and calls. Every input decodes to something valid.
+pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
+    let mut it = bytes.iter().copied();
+    let mut byte = move || it.next().unwrap_or(0);
+    let len = 1 + (usize::from(byte()) | usize::from(byte()) << 8) % 9000;
+    let access =
+        [Access::Default, Access::Write, Access::Read, Access::Copy][usize::from(byte() % 4)];
+    let file = byte() % 2 == 0;
+    let setup = Setup { len, access, file };
+    let mut ops = Vec::new();
+    let mut cur_len = len as i64;
+    let n_ops = usize::from(byte()) % 200 + 1;
+    for _ in 0..n_ops {
+        let mut num = |byte: &mut dyn FnMut() -> u8| -> i64 {
+            let l = cur_len;
+            match byte() % 16 {
+                0 => 0,
+                1 => 1,
+                2 => -1,
+                3 => l,
+                4 => l + 1,
+                5 => -l,
+                6 => -l - 1,
+                7 => i64::MIN,
+                8 => i64::MAX,
+                9 => l - 1,
+                10 => 4096,
+                _ => i64::from(byte()) * 37 % (l + 3),
+            }
+        };
+        let mut opt = |byte: &mut dyn FnMut() -> u8| {
+            if byte() % 4 == 0 {
+                None
+            } else {
+                Some(num(byte))
+            }
+        };
+        let mut data = |byte: &mut dyn FnMut() -> u8| {
+            let n = usize::from(byte() % 12);
+            (0..n)
+                .map(|_| b"ab\n\0x"[usize::from(byte() % 5)])
+                .collect::<Vec<u8>>()
+        };
+        let op = match byte() % 18 {
+            0 => Op::Read(opt(&mut byte)),
+            1 => Op::ReadByte,
+            2 => Op::Readline,
+            3 => Op::Write(data(&mut byte)),
+            4 => Op::WriteByte(byte()),
+            5 => Op::Seek(
+                num(&mut byte),
+                [Whence::Set, Whence::Cur, Whence::End][usize::from(byte() % 3)],
+            ),
+            6 => Op::Tell,
+            7 => Op::Len,
+            8 => Op::Find(
+                data(&mut byte),
+                opt(&mut byte),
+                opt(&mut byte),
+                byte() % 2 == 0,
+            ),
+            9 => Op::Move(num(&mut byte), num(&mut byte), num(&mut byte)),
+            10 => {
+                // Sizes the model can follow, or ones that fail everywhere.
+                let n = match byte() % 6 {
+                    0 => -1,
+                    1 => i64::MIN,
+                    2 => 0,
+                    3 if !file => i64::MAX,
+                    _ => 1 + i64::from(byte()) * 97 % CAP as i64,
+                };
+                if n > 0 && n != i64::MAX {
+                    cur_len = n;
+                }
+                Op::Resize(n)
+            }
+            11 => Op::Get(num(&mut byte)),
+            12 => Op::Set(num(&mut byte), byte()),
+            13 => Op::GetSlice(opt(&mut byte), opt(&mut byte), opt(&mut byte)),
+            14 => {
+                let (a, b, c) = (opt(&mut byte), opt(&mut byte), opt(&mut byte));
+                Op::SetSlice(a, b, c, data(&mut byte))
+            }
+            15 => Op::Flush(opt(&mut byte), opt(&mut byte)),
+            16 => Op::Size,
+            _ => {
+                if byte() % 8 == 0 {
+                    Op::Close
+                } else {
+                    Op::Tell
+                }
+            }
+        };
+        ops.push(op);
+    }
+    (setup, ops)
+}
+
+/// The model.
+struct Model {
+    data: Vec<u8>,
+    pos: usize,
+    closed: bool,
+    access: Access,
+    /// Anonymous maps: the bytes past `len` in its last page, which an
+    /// mremap shrink keeps and a later grow shows again (Linux, CPython).
+    hidden: Vec<u8>,
+    /// The file's size, for file maps (shrinks to 0 when `resize(0)`
+    /// truncates the file and then fails, as in CPython).
+    file_len: Option<usize>,
+}
+
+fn clamp(v: i64, len: usize) -> usize {
+    let (l, v) = (len as i128, i128::from(v));
+    (if v < 0 { (v + l).max(0) } else { v.min(l) }) as usize
+}
+
+/// Python's slice indices: (first, step, count).
+fn slice(
+    len: usize,
+    a: Option<i64>,
+    b: Option<i64>,
+    c: Option<i64>,
+) -> Option<(i128, i128, usize)> {
+    let step = i128::from(c.unwrap_or(1));
+    if step == 0 {
+        return None;
+    }
+    let l = len as i128;
+    let adj = |v: Option<i64>, d: i128| match v {
+        None => d,
+        Some(v) => {
+            let v = i128::from(v);
+            let v = if v < 0 { v + l } else { v };
+            if step > 0 {
+                v.clamp(0, l)
+            } else {
+                v.clamp(-1, l - 1)
+            }
+        }
+    };
+    let (s, e) = if step > 0 {
+        (adj(a, 0), adj(b, l))
+    } else {
+        (adj(a, l - 1), adj(b, -1))
+    };
+    let mut idx = Vec::new();
+    let mut i = s;
+    while (step > 0 && i < e) || (step < 0 && i > e) {
+        idx.push(i);
+        i += step;
+    }
+    Some((s, step, idx.len()))
+}
+
+impl Model {
+    fn backed(&self, hi: usize) -> bool {
+        self.file_len.is_none_or(|f| hi <= f)
+    }
+
+    fn apply(&mut self, op: &Op) -> Answer {
+        if matches!(op, Op::Close) {
+            self.closed = true;
+            return Answer::Unit;
+        }
+        if self.closed {
+            return v(CLOSED);
+        }
+        let len = self.data.len();
+        let writes = matches!(
+            op,
+            Op::Write(_) | Op::WriteByte(_) | Op::Move(..) | Op::Set(..) | Op::SetSlice(..)
+        );
+        if writes && self.access == Access::Read {
+            return Answer::Err("TypeError", READONLY.into());
+        }
+        match op {
+            Op::Read(n) => {
+                let rem = len.saturating_sub(self.pos);
+                let n = match n {
+                    Some(k) if *k >= 0 => rem.min(*k as usize),
+                    _ => rem,
+                };
+                if n == 0 {
+                    return Answer::Bytes(vec![]);
+                }
+                if !self.backed(self.pos + n) {
+                    return os(14);
+                }
+                let out = self.data[self.pos..self.pos + n].to_vec();
+                self.pos += n;
+                Answer::Bytes(out)
+            }
+            Op::ReadByte => {
+                if self.pos >= len {
+                    return v("read byte out of range");
+                }
+                if !self.backed(self.pos + 1) {
+                    return os(14);
+                }
+                self.pos += 1;
+                Answer::Int(i64::from(self.data[self.pos - 1]))
+            }
+            Op::Readline => {
+                if self.pos >= len {
+                    return Answer::Bytes(vec![]);
+                }
+                if !self.backed(self.pos + 1) {
+                    return os(14);
+                }
+                let end = self.data[self.pos..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(len, |i| self.pos + i + 1);
+                let out = self.data[self.pos..end].to_vec();
+                self.pos = end;
+                Answer::Bytes(out)
+            }
+            Op::Write(d) => {
+                if self.pos > len || len - self.pos < d.len() {
+                    return v("data out of range");
+                }
+                if !d.is_empty() && !self.backed(self.pos + d.len()) {
+                    return os(14);
+                }
+                self.data[self.pos..self.pos + d.len()].copy_from_slice(d);
+                self.pos += d.len();
+                Answer::Int(d.len() as i64)
+            }
+            Op::WriteByte(b) => {
+                if self.pos >= len {
+                    return v("write byte out of range");
+                }
+                if !self.backed(self.pos + 1) {
+                    return os(14);
+                }
+                self.data[self.pos] = *b;
+                self.pos += 1;
+                Answer::Unit
+            }
+            Op::Seek(p, w) => {
+                let base = match w {
+                    Whence::Set => 0,
+                    Whence::Cur => self.pos as i128,
+                    Whence::End => len as i128,
+                };
+                let t = base + i128::from(*p);
+                if t < 0 || t > len as i128 {
+                    return v("seek out of range");
+                }
+                self.pos = t as usize;
+                Answer::Int(t as i64)
+            }
+            Op::Tell => Answer::Int(self.pos as i64),
+            Op::Len => Answer::Int(len as i64),
+            Op::Size => match self.file_len {
+                Some(f) => Answer::Int(f as i64),
+                None => os(9),
+            },
+            Op::Find(sub, s, e, rev) => {
+                let s = s.map_or(self.pos.min(len), |x| clamp(x, len));
+                let e = e.map_or(len, |x| clamp(x, len));
+                if s > e {
+                    return Answer::Int(-1);
+                }
+                if sub.is_empty() {
+                    return Answer::Int((if *rev { e } else { s }) as i64);
+                }
+                if e - s < sub.len() {
+                    return Answer::Int(-1);
+                }
+                if !self.backed(s + 1) {
+                    return os(14);
+                }
+                let hay = &self.data[s..e];
+                let found = if *rev {
+                    hay.windows(sub.len()).rposition(|w| w == &sub[..])
+                } else {
+                    hay.windows(sub.len()).position(|w| w == &sub[..])
+                };
+                Answer::Int(found.map_or(-1, |i| (s + i) as i64))
+            }
+            Op::Move(d, s, c) => {
+                let l = len as i64;
+                if *d < 0 || *s < 0 || *c < 0 || l - d < *c || l - s < *c {
+                    return v("source, destination, or count out of range");
+                }
+                let (d, s, c) = (*d as usize, *s as usize, *c as usize);
+                if c > 0 && !self.backed(d.max(s) + c) {
+                    return os(14);
+                }
+                self.data.copy_within(s..s + c, d);
+                Answer::Unit
+            }
+            Op::Resize(n) => {
+                if matches!(self.access, Access::Read | Access::Copy) {
+                    return Answer::Err("TypeError", NO_RESIZE.into());
+                }
+                if *n < 0 {
+                    return v("new size out of range");
+                }
+                let n = *n as usize;
+                if self.file_len.is_some() {
+                    // ftruncate discards the file's bytes past `n`: a map
+                    // regrown over them later sees zeros.
+                    let keep = n.min(self.data.len());
+                    self.data[keep..].fill(0);
+                    self.file_len = Some(n);
+                }
+                if n == 0 {
+                    return os(22);
+                }
+                if n > CAP {
+                    return Answer::Err("OSError", "*".into());
+                }
+                let page = |x: usize| x.div_ceil(4096) * 4096;
+                let mut full = std::mem::take(&mut self.data);
+                if self.file_len.is_none() {
+                    full.append(&mut self.hidden);
+                }
+                full.resize(page(n), 0);
+                self.hidden = full.split_off(n);
+                self.data = full;
+                if self.file_len.is_some() {
+                    self.hidden.clear();
+                }
+                Answer::Unit
+            }
+            Op::Get(i) | Op::Set(i, _) => {
+                let l = len as i128;
+                let mut k = i128::from(*i);
+                if k < 0 {
+                    k += l;
+                }
+                if k < 0 || k >= l {
+                    return Answer::Err("IndexError", "mmap index out of range".into());
+                }
+                let k = k as usize;
+                if !self.backed(k + 1) {
+                    return os(14);
+                }
+                match op {
+                    Op::Set(_, b) => {
+                        self.data[k] = *b;
+                        Answer::Unit
+                    }
+                    _ => Answer::Int(i64::from(self.data[k])),
+                }
+            }
+            Op::GetSlice(a, b, c) | Op::SetSlice(a, b, c, _) => {
+                let Some((first, step, count)) = slice(len, *a, *b, *c) else {
+                    return v("slice step cannot be zero");
+                };
+                if let Op::SetSlice(.., d) = op
+                    && d.len() != count
+                {
+                    return Answer::Err("IndexError", "mmap slice assignment is wrong size".into());
+                }
+                let idx: Vec<usize> = (0..count)
+                    .map(|k| (first + step * k as i128) as usize)
+                    .collect();
+                if let Some(&hi) = idx.iter().max()
+                    && !self.backed(hi + 1)
+                {
+                    return os(14);
+                }
+                match op {
+                    Op::SetSlice(.., d) => {
+                        for (k, &i) in idx.iter().enumerate() {
+                            self.data[i] = d[k];
+                        }
+                        Answer::Unit
+                    }
+                    _ => Answer::Bytes(idx.iter().map(|&i| self.data[i]).collect()),
+                }
+            }
+            Op::Flush(o, s) => {
+                let l = len as i64;
+                let (o, s) = (o.unwrap_or(0), s.unwrap_or(l));
+                if s < 0 || o < 0 || l - o < s {
+                    return v("flush values out of range");
+                }
+                if matches!(self.access, Access::Read | Access::Copy) || o % 4096 == 0 {
+                    Answer::Unit
+                } else {
+                    os(22)
+                }
+            }
+            Op::Close => unreachable!(),
+        }
+    }
+}
+
+fn answer<T>(r: Result<T, ErrorCode>, f: impl FnOnce(T) -> Answer) -> Answer {
+    match r {
+        Ok(x) => f(x),
+        Err(ErrorCode::ValueError(m)) => Answer::Err("ValueError", m),
+        Err(ErrorCode::IndexError(m)) => Answer::Err("IndexError", m),
+        Err(ErrorCode::TypeError(m)) => Answer::Err("TypeError", m),
+        Err(ErrorCode::OverflowError(m)) => Answer::Err("OverflowError", m),
+        Err(ErrorCode::OsError(e)) => Answer::Err("OSError", e.errno.to_string()),
+    }
+}
+
+fn host_apply(m: &mut Mmap, op: &Op) -> Answer {
+    let bytes = |b: Vec<u8>| Answer::Bytes(b);
+    let unit = |_| Answer::Unit;
+    match op {
+        Op::Read(n) => answer(m.read(*n), bytes),
+        Op::ReadByte => answer(m.read_byte(), |b| Answer::Int(i64::from(b))),
+        Op::Readline => answer(m.readline(), bytes),
+        Op::Write(d) => answer(m.write(d), |n| Answer::Int(n as i64)),
+        Op::WriteByte(b) => answer(m.write_byte(*b), unit),
+        Op::Seek(p, w) => answer(m.seek(*p, *w), |n| Answer::Int(n as i64)),
+        Op::Tell => answer(m.tell(), |n| Answer::Int(n as i64)),
+        Op::Len => answer(m.len(), |n| Answer::Int(n as i64)),
+        Op::Size => answer(m.size(), |n| Answer::Int(n as i64)),
+        Op::Find(s, a, b, r) => answer(m.find(s, *a, *b, *r), Answer::Int),
+        Op::Move(d, s, c) => answer(m.move_(*d, *s, *c), unit),
+        Op::Resize(n) => answer(m.resize(*n), unit),
+        Op::Get(i) => answer(m.get(*i), |b| Answer::Int(i64::from(b))),
+        Op::Set(i, b) => answer(m.set(*i, *b), unit),
+        Op::GetSlice(a, b, c) => answer(m.get_slice(*a, *b, *c), bytes),
+        Op::SetSlice(a, b, c, d) => answer(m.set_slice(*a, *b, *c, d), unit),
+        Op::Flush(o, s) => answer(m.flush(*o, *s), unit),
+        Op::Close => {
+            m.close();
+            Answer::Unit
+        }
+    }
+}
+
+/// Runs `ops` on a fresh host map and on the model; the first difference
+/// is the error. `dir` holds the file for file maps.
+pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), String> {
+    // Anonymous read-only memory stays zero: nothing can write it.
+    let initial: Vec<u8> = if !setup.file && setup.access == Access::Read {
+        vec![0; setup.len]
+    } else {
+        (0..setup.len).map(|i| b"abc\nx\0"[i % 6]).collect()
+    };
+    let opts = MapOptions {
+        flags: MapFlags::SHARED,
+        prot: Prot::READ | Prot::WRITE,
+        access: setup.access,
+        offset: 0,
+    };
+    let (mut host, file): (Mmap, Option<Arc<File>>) = if setup.file {
+        let path = dir.join(format!(
+            "model-{}",
+            std::thread::current()
+                .name()
+                .unwrap_or("t")
+                .replace("::", "-")
+        ));
+        std::fs::write(&path, &initial).unwrap();
+        let f = Arc::new(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .unwrap(),
+        );
+        let m = Mmap::open_file(
+            FileRef {
+                file: f.clone(),
+                readable: true,
+                writable: true,
+            },
+            0,
+            opts,
+        )
+        .unwrap();
+        (m, Some(f))
+    } else {
+        let mut m = Mmap::anonymous(setup.len as i64, opts).unwrap();
+        if setup.access != Access::Read {
+            m.set_slice(None, None, None, &initial).unwrap();
+        }
+        (m, None)
+    };
+    let mut model = Model {
+        hidden: vec![0; setup.len.div_ceil(4096) * 4096 - setup.len],
+        data: initial.clone(),
+        pos: 0,
+        closed: false,
+        access: setup.access,
+        file_len: setup.file.then_some(setup.len),
+    };
+    for (i, op) in ops.iter().enumerate() {
+        let want = model.apply(op);
+        let got = host_apply(&mut host, op);
+        let same = match (&want, &got) {
+            (Answer::Err("OSError", w), Answer::Err("OSError", _)) if w == "*" => true,
+            _ => want == got,
+        };
+        if !same {
+            return Err(format!(
+                "call {i} {op:?}: model {want:?}, host {got:?}\nsetup {setup:?}\nops {ops:?}"
+            ));
+        }
+    }
+    // The file holds what a shared map wrote (copy maps never write it).
+    if let Some(f) = file
+        && !model.closed
+        && model.file_len == Some(model.data.len())
+    {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0; model.data.len()];
+        f.read_exact_at(&mut buf, 0).unwrap();
+        let want = if setup.access == Access::Copy {
+            &initial
+        } else {
+            &model.data
+        };
+        if &buf != want {
+            return Err(format!(
+                "file content differs from the model\nsetup {setup:?}\nops {ops:?}"
+            ));
+        }
+    }
+    Ok(())
+}
