@@ -535,6 +535,8 @@ impl Mmap {
             return o.copy_out(first as usize, count);
         }
         o.check_read(count)?;
+        // `first` is in [0, len) and, with count > 1, |step| < len, so both
+        // fit an isize (a lone element never uses the step).
         let mut out = Vec::with_capacity(count);
         let (lo, hi) = slice_span(first, step, count);
         o.access(lo, hi, false, || {

@@ -83,7 +83,7 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
     let mut cur_len = len as i64;
     let n_ops = usize::from(byte()) % 200 + 1;
     for _ in 0..n_ops {
-        let mut num = |byte: &mut dyn FnMut() -> u8| -> i64 {
+        let num = |byte: &mut dyn FnMut() -> u8| -> i64 {
             let l = cur_len;
             match byte() % 16 {
                 0 => 0,
@@ -100,14 +100,14 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
                 _ => i64::from(byte()) * 37 % (l + 3),
             }
         };
-        let mut opt = |byte: &mut dyn FnMut() -> u8| {
+        let opt = |byte: &mut dyn FnMut() -> u8| {
             if byte() % 4 == 0 {
                 None
             } else {
                 Some(num(byte))
             }
         };
-        let mut data = |byte: &mut dyn FnMut() -> u8| {
+        let data = |byte: &mut dyn FnMut() -> u8| {
             let n = usize::from(byte() % 12);
             (0..n)
                 .map(|_| b"ab\n\0x"[usize::from(byte() % 5)])

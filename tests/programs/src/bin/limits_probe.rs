@@ -30,7 +30,11 @@ fn main() {
             let c = Mmap::anonymous(10_000, MmapOptions::new()).unwrap();
             // 100_000 + 10_000 + 195_000 > 300_000
             over(b.resize(195_000), "max-mapped-bytes");
-            assert_eq!(b.len().unwrap(), 150_000, "a refused resize changes nothing");
+            assert_eq!(
+                b.len().unwrap(),
+                150_000,
+                "a refused resize changes nothing"
+            );
             over(Mmap::anonymous(1, MmapOptions::new()), "max-maps");
             // Closing gives the budget back.
             c.close();
