@@ -237,11 +237,18 @@ impl<'a> MmapView<'a> {
         MmapView { ctx, table }
     }
 
+    /// The limits a new map of `bytes` must pass (given to the
+    /// constructors, which ask after Python's own argument checks).
+    fn admit(ctx: &MmapCtx) -> impl FnOnce(u64) -> Result<(), ErrorCode> + '_ {
+        move |bytes| {
+            ctx.check_map_len(bytes)?;
+            ctx.reserve(bytes, true)
+        }
+    }
+
     fn push(&mut self, map: Result<Mmap, ErrorCode>) -> Result<Resource<Mmap>, Error> {
         let mut map = map?;
         let bytes = map.mapped_bytes() as u64;
-        self.ctx.check_map_len(bytes)?;
-        self.ctx.reserve(bytes, true)?;
         map.set_read_limit(usize::try_from(self.ctx.limits.max_read_bytes).unwrap_or(usize::MAX));
         let r = self.table.push(map)?;
         self.ctx.maps += 1;
@@ -326,25 +333,12 @@ impl wit::HostMmap for MmapView<'_> {
                 writable: false,
             },
         };
-        // Refuse an explicit length over the limits before the OS maps it
-        // (length 0, "the whole file", is checked once the size is known).
-        if let Ok(n) = u64::try_from(length)
-            && n > 0
-        {
-            self.ctx.check_map_len(n)?;
-            self.ctx.reserve(n, true)?;
-        }
-        let map = Mmap::open_file(file, length, options);
+        let map = Mmap::open_file(file, length, options, Self::admit(self.ctx));
         self.push(map)
     }
 
     fn anonymous(&mut self, length: i64, options: MapOptions) -> Result<Resource<Mmap>, Error> {
-        // Check the limit before the OS is asked for the memory.
-        if let Ok(n) = u64::try_from(length) {
-            self.ctx.check_map_len(n)?;
-            self.ctx.reserve(n, true)?;
-        }
-        let map = Mmap::anonymous(length, options);
+        let map = Mmap::anonymous(length, options, Self::admit(self.ctx));
         self.push(map)
     }
 

@@ -176,7 +176,14 @@ fn clamp_index(v: i64, len: usize) -> usize {
 
 impl Mmap {
     /// `mmap.mmap(fileno, length, flags, prot, access, offset)` over a file.
-    pub fn open_file(file: FileRef, length: i64, opts: MapOptions) -> Result<Mmap, ErrorCode> {
+    /// `admit` sees the final length after Python's argument checks and
+    /// before the OS is asked: a host's limits go there.
+    pub fn open_file(
+        file: FileRef,
+        length: i64,
+        opts: MapOptions,
+        admit: impl FnOnce(u64) -> Result<(), ErrorCode>,
+    ) -> Result<Mmap, ErrorCode> {
         let (length, offset) = check_sizes(length, opts.offset)?;
         let (access, share) = resolve_access(&opts)?;
         let meta = file.file.metadata()?;
@@ -215,6 +222,7 @@ impl Mmap {
         if !file.readable || (share == Share::SharedWrite && !file.writable) {
             return Err(errno(libc_errno::EACCES));
         }
+        admit(map_len as u64)?;
         let region = Region::map_file(&file.file, offset, map_len, share)?;
         Ok(Mmap {
             open: Some(Open {
@@ -229,14 +237,20 @@ impl Mmap {
         })
     }
 
-    /// `mmap.mmap(-1, length, flags, prot, access, offset)`: anonymous memory.
-    pub fn anonymous(length: i64, opts: MapOptions) -> Result<Mmap, ErrorCode> {
+    /// `mmap.mmap(-1, length, flags, prot, access, offset)`: anonymous
+    /// memory. `admit` as for [`Mmap::open_file`].
+    pub fn anonymous(
+        length: i64,
+        opts: MapOptions,
+        admit: impl FnOnce(u64) -> Result<(), ErrorCode>,
+    ) -> Result<Mmap, ErrorCode> {
         let (length, offset) = check_sizes(length, opts.offset)?;
         let (access, share) = resolve_access(&opts)?;
         let share = share.ok_or_else(|| errno(libc_errno::EINVAL))?;
         if length == 0 || !aligned(offset) {
             return Err(errno(libc_errno::EINVAL));
         }
+        admit(length)?;
         let region = Region::map_anon(to_usize(length)?)?;
         Ok(Mmap {
             open: Some(Open {

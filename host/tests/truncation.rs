@@ -23,7 +23,7 @@ fn map(file: &Arc<File>, access: Access) -> Mmap {
         readable: true,
         writable: true,
     };
-    Mmap::open_file(f, 0, options(access)).unwrap()
+    Mmap::open_file(f, 0, options(access), |_| Ok(())).unwrap()
 }
 
 #[track_caller]

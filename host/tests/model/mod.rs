@@ -77,7 +77,7 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
     let len = 1 + (usize::from(byte()) | usize::from(byte()) << 8) % 9000;
     let access =
         [Access::Default, Access::Write, Access::Read, Access::Copy][usize::from(byte() % 4)];
-    let file = byte() % 2 == 0;
+    let file = byte().is_multiple_of(2);
     let setup = Setup { len, access, file };
     let mut ops = Vec::new();
     let mut cur_len = len as i64;
@@ -101,7 +101,7 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
             }
         };
         let opt = |byte: &mut dyn FnMut() -> u8| {
-            if byte() % 4 == 0 {
+            if byte().is_multiple_of(4) {
                 None
             } else {
                 Some(num(byte))
@@ -129,7 +129,7 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
                 data(&mut byte),
                 opt(&mut byte),
                 opt(&mut byte),
-                byte() % 2 == 0,
+                byte().is_multiple_of(2),
             ),
             9 => Op::Move(num(&mut byte), num(&mut byte), num(&mut byte)),
             10 => {
@@ -156,7 +156,7 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
             15 => Op::Flush(opt(&mut byte), opt(&mut byte)),
             16 => Op::Size,
             _ => {
-                if byte() % 8 == 0 {
+                if byte().is_multiple_of(8) {
                     Op::Close
                 } else {
                     Op::Tell
@@ -541,11 +541,12 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
             },
             0,
             opts,
+            |_| Ok(()),
         )
         .unwrap();
         (m, Some(f))
     } else {
-        let mut m = Mmap::anonymous(setup.len as i64, opts).unwrap();
+        let mut m = Mmap::anonymous(setup.len as i64, opts, |_| Ok(())).unwrap();
         if setup.access != Access::Read {
             m.set_slice(None, None, None, &initial).unwrap();
         }
