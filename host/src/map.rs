@@ -247,7 +247,13 @@ impl Mmap {
         let (length, offset) = check_sizes(length, opts.offset)?;
         let (access, share) = resolve_access(&opts)?;
         let share = share.ok_or_else(|| errno(libc_errno::EINVAL))?;
-        if length == 0 || !aligned(offset) {
+        // Linux takes MAP_SHARED|MAP_PRIVATE (MAP_SHARED_VALIDATE) for a
+        // file but refuses it for anonymous memory.
+        let both = MapFlags::SHARED | MapFlags::PRIVATE;
+        if length == 0
+            || !aligned(offset)
+            || (opts.access == Access::Default && opts.flags.contains(both))
+        {
             return Err(errno(libc_errno::EINVAL));
         }
         admit(length)?;
