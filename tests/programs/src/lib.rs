@@ -84,9 +84,9 @@ pub fn py_find(hay: &[u8], sub: &[u8], start: i64, end: i64, reverse: bool) -> i
         return -1;
     }
     let window = &hay[s..e];
-    let hits = (0..=window.len() - sub.len()).filter(|&i| &window[i..i + sub.len()] == sub);
+    let mut hits = (0..=window.len() - sub.len()).filter(|&i| &window[i..i + sub.len()] == sub);
     let hit = if reverse {
-        hits.last()
+        hits.next_back()
     } else {
         hits.into_iter().next()
     };
