@@ -88,7 +88,7 @@ pub fn py_find(hay: &[u8], sub: &[u8], start: i64, end: i64, reverse: bool) -> i
     let hit = if reverse {
         hits.next_back()
     } else {
-        hits.into_iter().next()
+        hits.next()
     };
     hit.map_or(-1, |i| (s + i) as i64)
 }
