@@ -41,7 +41,7 @@ use bindings::wasi::filesystem::preopens::get_directories;
 pub use bindings::wasi::filesystem::types::Descriptor;
 use bindings::wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 use bindings::wasm_mmap::mmap::mmap as raw;
-pub use raw::{Access, Advice, ErrorCode, MapFlags, OsError, Prot, Whence};
+pub use raw::{Access, Advice, CreateMode, ErrorCode, MapFlags, OsError, Prot, Whence};
 use std::io;
 use std::ops::{Bound, RangeBounds};
 
@@ -222,6 +222,11 @@ impl MmapOptions {
     }
 }
 
+/// Removes a shared memory name (`shm_unlink`); open maps keep working.
+pub fn remove_named(name: &str) -> Result<()> {
+    Ok(raw::remove_named(name)?)
+}
+
 /// `mmap.PAGESIZE`.
 pub fn pagesize() -> u64 {
     raw::pagesize()
@@ -275,6 +280,15 @@ impl Mmap {
         let length = i64::try_from(length).unwrap_or(i64::MAX);
         Ok(Mmap {
             raw: raw::Mmap::anonymous(length, opts.0)?,
+        })
+    }
+
+    /// `mmap.mmap(-1, length, tagname=name)`: named shared memory, shared
+    /// by every process using the name (in the host's namespace).
+    pub fn named(name: &str, length: u64, mode: CreateMode, opts: MmapOptions) -> Result<Mmap> {
+        let length = i64::try_from(length).unwrap_or(i64::MAX);
+        Ok(Mmap {
+            raw: raw::Mmap::open_named(name, length, mode, opts.0)?,
         })
     }
 

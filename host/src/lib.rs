@@ -82,7 +82,7 @@ mod bindings {
 }
 
 use bindings::wasm_mmap::mmap::mmap as wit;
-pub use wit::{Access, Advice, ErrorCode, MapFlags, MapOptions, OsError, Prot, Whence};
+pub use wit::{Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, OsError, Prot, Whence};
 
 /// Limits a host puts on one guest's maps. Defaults are generous but finite.
 #[derive(Clone, Debug)]
@@ -111,9 +111,38 @@ impl Default for Limits {
 }
 
 /// Builds an [`MmapCtx`].
-#[derive(Default)]
 pub struct MmapCtxBuilder {
     limits: Limits,
+    shm_namespace: String,
+    shm_allow: Vec<String>,
+}
+
+impl Default for MmapCtxBuilder {
+    fn default() -> Self {
+        MmapCtxBuilder {
+            limits: Limits::default(),
+            shm_namespace: private_namespace(),
+            shm_allow: Vec::new(),
+        }
+    }
+}
+
+/// A namespace no other process has: the default, so that named shared
+/// memory is shared only between hosts told to share a namespace.
+fn private_namespace() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("p{}-{nanos:08x}", std::process::id())
+}
+
+/// Longest guest name for named shared memory, in bytes.
+const MAX_NAME: usize = 200;
+
+/// Checks a name (guest's or namespace) for named shared memory: the OS
+/// name is built from it, so nothing in it may reach outside the prefix.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME && !name.contains(['/', '\\', '\0'])
 }
 
 impl MmapCtxBuilder {
@@ -146,9 +175,30 @@ impl MmapCtxBuilder {
         self
     }
 
+    /// The namespace of guests' shared memory names: hosts given the same
+    /// namespace share names; the default is private to this process.
+    /// Panics on a name with `/`, `\`, NUL, empty or over 200 bytes.
+    pub fn shm_namespace(mut self, namespace: &str) -> Self {
+        assert!(
+            valid_name(namespace),
+            "invalid shared memory namespace {namespace:?}"
+        );
+        self.shm_namespace = namespace.to_string();
+        self
+    }
+
+    /// Lets guests use the OS name `name` itself (no namespace), to share
+    /// memory with native programs that use it.
+    pub fn shm_allow(mut self, name: &str) -> Self {
+        self.shm_allow.push(name.to_string());
+        self
+    }
+
     /// The context.
     pub fn build(self) -> MmapCtx {
         MmapCtx {
+            shm_namespace: self.shm_namespace,
+            shm_allow: self.shm_allow,
             limits: self.limits,
             maps: 0,
             mapped_bytes: 0,
@@ -160,6 +210,8 @@ impl MmapCtxBuilder {
 /// One per store.
 pub struct MmapCtx {
     limits: Limits,
+    shm_namespace: String,
+    shm_allow: Vec<String>,
     maps: usize,
     mapped_bytes: u64,
 }
@@ -179,6 +231,25 @@ impl MmapCtx {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The namespace of guests' shared memory names.
+    pub fn shm_namespace(&self) -> &str {
+        &self.shm_namespace
+    }
+
+    /// The OS name for a guest's shared memory name: in the namespace,
+    /// unless allowed as is.
+    pub fn shm_os_name(&self, name: &str) -> Result<String, ErrorCode> {
+        if !valid_name(name) {
+            return Err(ErrorCode::ValueError(format!(
+                "invalid shared memory name {name:?}: 1 to {MAX_NAME} bytes, without '/', '\\' or NUL"
+            )));
+        }
+        if self.shm_allow.iter().any(|a| a == name) {
+            return Ok(name.to_string());
+        }
+        Ok(format!("wasm-mmap.{}.{name}", self.shm_namespace))
     }
 
     /// Forgets a map of `bytes` that was closed (0: it already was).
@@ -303,6 +374,11 @@ impl wit::Host for MmapView<'_> {
         }
     }
 
+    fn remove_named(&mut self, name: String) -> Result<(), Error> {
+        let os_name = self.ctx.shm_os_name(&name)?;
+        Ok(sys::shm_unlink(&os_name)?)
+    }
+
     fn pagesize(&mut self) -> wasmtime::Result<u64> {
         Ok(sys::page_size() as u64)
     }
@@ -335,6 +411,30 @@ impl wit::HostMmap for MmapView<'_> {
         };
         let map = Mmap::open_file(file, length, options, Self::admit(self.ctx));
         self.push(map)
+    }
+
+    fn open_named(
+        &mut self,
+        name: String,
+        length: i64,
+        mode: CreateMode,
+        options: MapOptions,
+    ) -> Result<Resource<Mmap>, Error> {
+        let os_name = self.ctx.shm_os_name(&name)?;
+        let map = Mmap::open_named(&os_name, length, mode, options, Self::admit(self.ctx));
+        self.push(map)
+    }
+
+    fn open_tagged(
+        &mut self,
+        _file: Resource<Descriptor>,
+        _length: i64,
+        tagname: String,
+        _options: MapOptions,
+    ) -> Result<Resource<Mmap>, Error> {
+        self.ctx.shm_os_name(&tagname)?;
+        // Unix has no named file mappings (Windows has; see issue notes).
+        Err(error::errno(95).into())
     }
 
     fn anonymous(&mut self, length: i64, options: MapOptions) -> Result<Resource<Mmap>, Error> {

@@ -67,6 +67,16 @@ struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_read_bytes)]
     max_read_bytes: u64,
 
+    /// Namespace of the guest's named shared memory: hosts given the same
+    /// namespace share names (default: private to this process).
+    #[arg(long, value_name = "NAME")]
+    shm_namespace: Option<String>,
+
+    /// Let the guest use this exact OS shared memory name, to share with
+    /// native programs. Repeatable.
+    #[arg(long = "shm-allow", value_name = "NAME")]
+    shm_allow: Vec<String>,
+
     /// The component to run (built for wasm32-wasip2).
     #[arg(value_name = "GUEST.wasm")]
     wasm: PathBuf,
@@ -164,14 +174,25 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     })
     .map_err(|e| one_line(&e))?;
 
+    let mut mmap = MmapCtx::builder()
+        .max_maps(args.max_maps)
+        .max_mapped_bytes(args.max_mapped_bytes)
+        .max_map_bytes(args.max_map_bytes)
+        .max_read_bytes(args.max_read_bytes);
+    if let Some(ns) = &args.shm_namespace {
+        if ns.is_empty() || ns.len() > 200 || ns.contains(['/', '\\', '\0']) {
+            return Err(format!(
+                "--shm-namespace {ns:?}: 1 to 200 bytes, without '/', '\\' or NUL"
+            ));
+        }
+        mmap = mmap.shm_namespace(ns);
+    }
+    for name in &args.shm_allow {
+        mmap = mmap.shm_allow(name);
+    }
     let state = State {
         wasi: wasi.build(),
-        mmap: MmapCtx::builder()
-            .max_maps(args.max_maps)
-            .max_mapped_bytes(args.max_mapped_bytes)
-            .max_map_bytes(args.max_map_bytes)
-            .max_read_bytes(args.max_read_bytes)
-            .build(),
+        mmap: mmap.build(),
         table: ResourceTable::new(),
     };
     let mut store = Store::new(&engine, state);

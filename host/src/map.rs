@@ -6,7 +6,7 @@
 
 use crate::error::{closed, efault, errno, index_error, overflow_error, type_error, value_error};
 use crate::sys::{self, Region, Share};
-use crate::{Access, Advice, ErrorCode, MapFlags, MapOptions, Prot, Whence};
+use crate::{Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, Prot, Whence};
 use std::fs::File;
 use std::sync::Arc;
 
@@ -262,6 +262,71 @@ impl Mmap {
             open: Some(Open {
                 region,
                 file: None,
+                share,
+                access,
+                offset,
+                pos: 0,
+                max_read: usize::MAX,
+            }),
+        })
+    }
+
+    /// `mmap.mmap(-1, length, tagname=...)`: the named shared memory object
+    /// `os_name` (already checked against the host's naming policy).
+    /// `admit` as for [`Mmap::open_file`].
+    pub fn open_named(
+        os_name: &str,
+        length: i64,
+        mode: CreateMode,
+        opts: MapOptions,
+        admit: impl FnOnce(u64) -> Result<(), ErrorCode>,
+    ) -> Result<Mmap, ErrorCode> {
+        let (length, offset) = check_sizes(length, opts.offset)?;
+        let (access, share) = resolve_access(&opts)?;
+        let share = share.ok_or_else(|| errno(libc_errno::EINVAL))?;
+        if !aligned(offset) || (mode == CreateMode::CreateNew && length == 0) {
+            return Err(errno(libc_errno::EINVAL));
+        }
+        // Nothing of 0 bytes can be created: with length 0, create-or-open
+        // only opens (and an absent name is EINVAL, not ENOENT).
+        let create = mode == CreateMode::CreateNew || (mode == CreateMode::CreateOrOpen && length > 0);
+        let end = offset.checked_add(length).filter(|&e| e <= i64::MAX as u64);
+        let end = end.ok_or_else(|| errno(libc_errno::EINVAL))?;
+        let (file, created) = sys::shm_open(
+            os_name,
+            create,
+            mode == CreateMode::CreateNew,
+            share != Share::SharedRead,
+        )
+        .map_err(|e| match e.raw_os_error() {
+            Some(2) if mode == CreateMode::CreateOrOpen => errno(libc_errno::EINVAL),
+            _ => e.into(),
+        })?;
+        if created {
+            file.set_len(end)?;
+        }
+        // The object's size comes from the OS, never from the caller.
+        let size = file.metadata()?.len();
+        let map_len = if length == 0 {
+            if size == 0 {
+                return Err(value_error("cannot mmap an empty file"));
+            }
+            if offset >= size {
+                return Err(value_error("mmap offset is greater than file size"));
+            }
+            size - offset
+        } else if end > size {
+            // Windows refuses a view larger than the object (access denied).
+            return Err(errno(libc_errno::EACCES));
+        } else {
+            length
+        };
+        admit(map_len)?;
+        let region = Region::map_file(&file, offset, to_usize(map_len)?, share)?;
+        Ok(Mmap {
+            open: Some(Open {
+                region,
+                file: Some(Arc::new(file)),
                 share,
                 access,
                 offset,

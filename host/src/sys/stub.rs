@@ -118,3 +118,18 @@ pub unsafe fn scatter(
 pub fn disk_full(_file: &File) -> bool {
     false
 }
+
+/// Named shared memory is not available here yet.
+pub fn shm_open(
+    _name: &str,
+    _create: bool,
+    _exclusive: bool,
+    _write: bool,
+) -> io::Result<(File, bool)> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Named shared memory is not available here yet.
+pub fn shm_unlink(_name: &str) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}

@@ -88,6 +88,56 @@ pub unsafe fn scatter(
     guarded(unsafe { wmm_scatter(base, src, first, step, count) })
 }
 
+/// Opens the POSIX shared memory object `/name` (mode 0600), creating it
+/// when `create` (only if new when `exclusive`). Returns the object and
+/// whether this call created it. Creating opens it read-write, so the
+/// caller can size it.
+pub fn shm_open(
+    name: &str,
+    create: bool,
+    exclusive: bool,
+    write: bool,
+) -> io::Result<(File, bool)> {
+    use std::os::fd::FromRawFd;
+    let path = std::ffi::CString::new(format!("/{name}"))
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let open = |flags: libc::c_int| {
+        // SAFETY: a valid C string; shm_open returns a new fd or -1.
+        let fd = unsafe { libc::shm_open(path.as_ptr(), flags | libc::O_CLOEXEC, 0o600) };
+        // SAFETY: a fresh descriptor, owned by the File from here on.
+        if fd >= 0 {
+            Ok(unsafe { File::from_raw_fd(fd) })
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    if create {
+        match open(libc::O_RDWR | libc::O_CREAT | libc::O_EXCL) {
+            Ok(f) => return Ok((f, true)),
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) && !exclusive => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let f = open(if write || create {
+        libc::O_RDWR
+    } else {
+        libc::O_RDONLY
+    })?;
+    Ok((f, false))
+}
+
+/// Removes the POSIX shared memory object `/name`.
+pub fn shm_unlink(name: &str) -> io::Result<()> {
+    let path = std::ffi::CString::new(format!("/{name}"))
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: a valid C string.
+    if unsafe { libc::shm_unlink(path.as_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Whether the filesystem holding `file` has no free blocks left (so a
 /// fault on a write was the disk filling up).
 pub fn disk_full(file: &File) -> bool {
