@@ -327,6 +327,25 @@ impl<'a> MmapView<'a> {
         Ok(r)
     }
 
+    /// The OS file behind a guest's descriptor, with the rights the
+    /// descriptor and its preopen give.
+    fn file_ref(&self, file: &Resource<Descriptor>) -> Result<FileRef, Error> {
+        Ok(match self.table.get(file)? {
+            Descriptor::File(f) => FileRef {
+                file: f.file.clone(),
+                readable: f.open_mode.contains(OpenMode::READ),
+                writable: f.open_mode.contains(OpenMode::WRITE) && !f.perms.write_not_permitted(),
+            },
+            // Python maps a directory's fd and mmap(2) refuses it; the same
+            // answer comes from the size checks on a non-regular file.
+            Descriptor::Dir(d) => FileRef {
+                file: d.dir.clone(),
+                readable: true,
+                writable: false,
+            },
+        })
+    }
+
     fn map(&mut self, r: &Resource<Mmap>) -> Result<&mut Mmap, Error> {
         Ok(self.table.get_mut(r)?)
     }
@@ -395,20 +414,7 @@ impl wit::HostMmap for MmapView<'_> {
         length: i64,
         options: MapOptions,
     ) -> Result<Resource<Mmap>, Error> {
-        let file = match self.table.get(&file)? {
-            Descriptor::File(f) => FileRef {
-                file: f.file.clone(),
-                readable: f.open_mode.contains(OpenMode::READ),
-                writable: f.open_mode.contains(OpenMode::WRITE) && !f.perms.write_not_permitted(),
-            },
-            // Python maps a directory's fd and mmap(2) refuses it; the same
-            // answer comes from the size checks on a non-regular file.
-            Descriptor::Dir(d) => FileRef {
-                file: d.dir.clone(),
-                readable: true,
-                writable: false,
-            },
-        };
+        let file = self.file_ref(&file)?;
         let map = Mmap::open_file(file, length, options, Self::admit(self.ctx));
         self.push(map)
     }
@@ -427,14 +433,15 @@ impl wit::HostMmap for MmapView<'_> {
 
     fn open_tagged(
         &mut self,
-        _file: Resource<Descriptor>,
-        _length: i64,
+        file: Resource<Descriptor>,
+        length: i64,
         tagname: String,
-        _options: MapOptions,
+        options: MapOptions,
     ) -> Result<Resource<Mmap>, Error> {
-        self.ctx.shm_os_name(&tagname)?;
-        // Unix has no named file mappings (Windows has; see issue notes).
-        Err(error::errno(95).into())
+        let tag = self.ctx.shm_os_name(&tagname)?;
+        let file = self.file_ref(&file)?;
+        let map = Mmap::open_file_tagged(file, length, options, Some(&tag), Self::admit(self.ctx));
+        self.push(map)
     }
 
     fn anonymous(&mut self, length: i64, options: MapOptions) -> Result<Resource<Mmap>, Error> {

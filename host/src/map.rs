@@ -41,6 +41,9 @@ struct Open {
     pos: usize,
     /// Most bytes one call may copy out (the host allocates that much).
     max_read: usize,
+    /// Named shared memory: where the OS gives no file (Windows), `size()`
+    /// is the map's own length, as CPython answers for a tagname map.
+    named: bool,
 }
 
 /// Python's `access` after `flags`/`prot` are folded in, and the OS sharing
@@ -184,6 +187,19 @@ impl Mmap {
         opts: MapOptions,
         admit: impl FnOnce(u64) -> Result<(), ErrorCode>,
     ) -> Result<Mmap, ErrorCode> {
+        Self::open_file_tagged(file, length, opts, None, admit)
+    }
+
+    /// [`Mmap::open_file`] whose mapping object is also named `tag` (an OS
+    /// name checked against the host's policy): Python's `tagname` for a
+    /// file on Windows. Unix has no such thing (EOPNOTSUPP).
+    pub fn open_file_tagged(
+        file: FileRef,
+        length: i64,
+        opts: MapOptions,
+        tag: Option<&str>,
+        admit: impl FnOnce(u64) -> Result<(), ErrorCode>,
+    ) -> Result<Mmap, ErrorCode> {
         let (length, offset) = check_sizes(length, opts.offset)?;
         let (access, share) = resolve_access(&opts)?;
         let meta = file.file.metadata()?;
@@ -223,7 +239,10 @@ impl Mmap {
             return Err(errno(libc_errno::EACCES));
         }
         admit(map_len as u64)?;
-        let region = Region::map_file(&file.file, offset, map_len, share)?;
+        let region = match tag {
+            None => Region::map_file(&file.file, offset, map_len, share)?,
+            Some(tag) => sys::map_file_tagged(&file.file, tag, offset, map_len, share)?,
+        };
         Ok(Mmap {
             open: Some(Open {
                 region,
@@ -233,6 +252,7 @@ impl Mmap {
                 offset,
                 pos: 0,
                 max_read: usize::MAX,
+                named: false,
             }),
         })
     }
@@ -267,6 +287,7 @@ impl Mmap {
                 offset,
                 pos: 0,
                 max_read: usize::MAX,
+                named: false,
             }),
         })
     }
@@ -289,24 +310,24 @@ impl Mmap {
         }
         // Nothing of 0 bytes can be created: with length 0, create-or-open
         // only opens (and an absent name is EINVAL, not ENOENT).
-        let create = mode == CreateMode::CreateNew || (mode == CreateMode::CreateOrOpen && length > 0);
+        let create =
+            mode == CreateMode::CreateNew || (mode == CreateMode::CreateOrOpen && length > 0);
         let end = offset.checked_add(length).filter(|&e| e <= i64::MAX as u64);
         let end = end.ok_or_else(|| errno(libc_errno::EINVAL))?;
-        let (file, created) = sys::shm_open(
+        let (object, _created) = sys::open_named(
             os_name,
-            create,
+            create.then_some(end),
             mode == CreateMode::CreateNew,
             share != Share::SharedRead,
         )
-        .map_err(|e| match e.raw_os_error() {
-            Some(2) if mode == CreateMode::CreateOrOpen => errno(libc_errno::EINVAL),
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound if mode == CreateMode::CreateOrOpen => {
+                errno(libc_errno::EINVAL)
+            }
             _ => e.into(),
         })?;
-        if created {
-            file.set_len(end)?;
-        }
         // The object's size comes from the OS, never from the caller.
-        let size = file.metadata()?.len();
+        let size = object.size()?;
         let map_len = if length == 0 {
             if size == 0 {
                 return Err(value_error("cannot mmap an empty file"));
@@ -322,16 +343,17 @@ impl Mmap {
             length
         };
         admit(map_len)?;
-        let region = Region::map_file(&file, offset, to_usize(map_len)?, share)?;
+        let region = object.map(offset, to_usize(map_len)?, share)?;
         Ok(Mmap {
             open: Some(Open {
                 region,
-                file: Some(Arc::new(file)),
+                file: object.into_file().map(Arc::new),
                 share,
                 access,
                 offset,
                 pos: 0,
                 max_read: usize::MAX,
+                named: true,
             }),
         })
     }
@@ -391,6 +413,7 @@ impl Mmap {
         let o = self.open()?;
         match &o.file {
             Some(f) => Ok(f.metadata()?.len()),
+            None if o.named => Ok(o.region.len() as u64),
             None => Err(errno(libc_errno::EBADF)),
         }
     }

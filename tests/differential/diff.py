@@ -15,8 +15,10 @@ prints `N sequences, M calls, K divergences` and exits 1 on any divergence
 (minimised, and saved with --save). `--replay FILE` reruns saved sequences.
 
 Where CPython itself would die of SIGBUS (its file shorter than its map
-after a failed resize; a grown shared anonymous map), the sequence is
-compared up to that call only: CPython has no answer to compare with.
+after a failed resize), or its shared anonymous memory was resized (from
+then on it follows shmem rules: a regrown map shows old pages, growth past
+its size is SIGBUS; wasm-mmap's anonymous memory is private, see the WIT),
+the sequence is compared up to that call only.
 Known, documented differences are not generated: prot=0 (CPython crashes
 on access; wasm-mmap refuses), invalid access/whence/byte values
 (unrepresentable in the WIT), madvise DONTNEED/FREE on anonymous memory
@@ -213,8 +215,11 @@ class PyRun:
         a = text.split(" ")
         before = None if self.m.closed else len(self.m)
         self.lines.append(py_result(self.m, a))
+        # After a resize, CPython's shared anonymous memory follows shmem
+        # rules (old pages come back on regrowth, growth past its size is
+        # SIGBUS); wasm-mmap's is private. Compare no further.
         if a[0] == "resize" and self.shared_anon and before is not None and not self.m.closed \
-                and len(self.m) > self.seq.length:
+                and len(self.m) != before:
             self.grown_shared_anon = True
 
     def finish(self):

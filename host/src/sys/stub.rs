@@ -119,17 +119,48 @@ pub fn disk_full(_file: &File) -> bool {
     false
 }
 
-/// Named shared memory is not available here yet.
-pub fn shm_open(
-    _name: &str,
-    _create: bool,
-    _exclusive: bool,
-    _write: bool,
-) -> io::Result<(File, bool)> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
+/// Never constructed here.
+pub struct NamedObject {
+    _never: std::convert::Infallible,
 }
 
-/// Named shared memory is not available here yet.
+/// No named shared memory here.
+pub fn open_named(
+    _name: &str,
+    _create: Option<u64>,
+    _exclusive: bool,
+    _write: bool,
+) -> io::Result<(NamedObject, bool)> {
+    Err(unsupported())
+}
+
+impl NamedObject {
+    /// Unreachable.
+    pub fn size(&self) -> io::Result<u64> {
+        match self._never {}
+    }
+    /// Unreachable.
+    pub fn map(&self, _offset: u64, _len: usize, _share: Share) -> io::Result<Region> {
+        match self._never {}
+    }
+    /// Unreachable.
+    pub fn into_file(self) -> Option<File> {
+        match self._never {}
+    }
+}
+
+/// No named shared memory here.
 pub fn shm_unlink(_name: &str) -> io::Result<()> {
-    Err(io::Error::from(io::ErrorKind::Unsupported))
+    Err(unsupported())
+}
+
+/// No named file mappings here.
+pub fn map_file_tagged(
+    _file: &File,
+    _name: &str,
+    _offset: u64,
+    _len: usize,
+    _share: Share,
+) -> io::Result<Region> {
+    Err(unsupported())
 }

@@ -88,16 +88,20 @@ pub unsafe fn scatter(
     guarded(unsafe { wmm_scatter(base, src, first, step, count) })
 }
 
-/// Opens the POSIX shared memory object `/name` (mode 0600), creating it
-/// when `create` (only if new when `exclusive`). Returns the object and
-/// whether this call created it. Creating opens it read-write, so the
-/// caller can size it.
-pub fn shm_open(
+/// A named shared memory object: POSIX `shm_open` here.
+pub struct NamedObject {
+    file: File,
+}
+
+/// Opens the POSIX shared memory object `/name` (mode 0600). With
+/// `create: Some(size)` it is created if absent (only if absent when
+/// `exclusive`) and sized. Returns the object and whether it was created.
+pub fn open_named(
     name: &str,
-    create: bool,
+    create: Option<u64>,
     exclusive: bool,
     write: bool,
-) -> io::Result<(File, bool)> {
+) -> io::Result<(NamedObject, bool)> {
     use std::os::fd::FromRawFd;
     let path = std::ffi::CString::new(format!("/{name}"))
         .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -111,19 +115,46 @@ pub fn shm_open(
             Err(io::Error::last_os_error())
         }
     };
-    if create {
+    if let Some(size) = create {
         match open(libc::O_RDWR | libc::O_CREAT | libc::O_EXCL) {
-            Ok(f) => return Ok((f, true)),
+            Ok(file) => {
+                file.set_len(size)?;
+                return Ok((NamedObject { file }, true));
+            }
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) && !exclusive => {}
             Err(e) => return Err(e),
         }
     }
-    let f = open(if write || create {
-        libc::O_RDWR
-    } else {
-        libc::O_RDONLY
-    })?;
-    Ok((f, false))
+    let file = open(if write { libc::O_RDWR } else { libc::O_RDONLY })?;
+    Ok((NamedObject { file }, false))
+}
+
+impl NamedObject {
+    /// The object's size, from the OS.
+    pub fn size(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// Maps `[offset, offset+len)` of the object.
+    pub fn map(&self, offset: u64, len: usize, share: Share) -> io::Result<Region> {
+        Region::map_file(&self.file, offset, len, share)
+    }
+
+    /// The object as a file (for `size()` and `resize`), where it is one.
+    pub fn into_file(self) -> Option<File> {
+        Some(self.file)
+    }
+}
+
+/// Unix has no named file mappings.
+pub fn map_file_tagged(
+    _file: &File,
+    _name: &str,
+    _offset: u64,
+    _len: usize,
+    _share: Share,
+) -> io::Result<Region> {
+    Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
 }
 
 /// Removes the POSIX shared memory object `/name`.

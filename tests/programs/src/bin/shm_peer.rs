@@ -6,6 +6,8 @@
 //! - `missing NAME`: opening the existing NAME must be ENOENT.
 //! - `remove NAME`: remove-named.
 //! - `rules`: one-process rules (names, modes, sizes, resize, removal).
+//! - `rules-windows`: the same where Windows differs (a name lives while a
+//!   handle is open; remove-named does nothing; no resize of a named map).
 
 use std::io::{BufRead, Write};
 use wasm_mmap_guest::{CreateMode, Mmap, MmapOptions, remove_named};
@@ -53,6 +55,7 @@ fn main() {
             println!("removed");
         }
         ["rules"] => rules(),
+        ["rules-windows"] => rules_windows(),
         _ => panic!("usage: shm_peer hold|read|write|missing|remove|rules ..."),
     }
 }
@@ -147,5 +150,66 @@ fn rules() {
     let fresh = Mmap::named("rules", 10, CreateMode::CreateNew, o).unwrap();
     assert_eq!(fresh.to_vec().unwrap(), vec![0; 10]);
     remove_named("rules").unwrap();
+    println!("ok");
+}
+
+fn rules_windows() {
+    let o = MmapOptions::new();
+    assert_eq!(wasm_mmap_guest::allocation_granularity(), 65536);
+    let e = Mmap::named("a/b", 10, CreateMode::CreateOrOpen, o).unwrap_err();
+    assert_eq!(e.class(), "ValueError", "{e}");
+    expect_err(
+        Mmap::named("win", 0, CreateMode::OpenExisting, o),
+        "OSError",
+        "2",
+    );
+    let a = Mmap::named("win", 8192, CreateMode::CreateNew, o).unwrap();
+    assert_eq!(
+        a.to_vec().unwrap(),
+        vec![0; 8192],
+        "new shared memory is zero-filled"
+    );
+    assert_eq!(a.size().unwrap(), 8192);
+    expect_err(
+        Mmap::named("win", 10, CreateMode::CreateNew, o),
+        "OSError",
+        "17",
+    );
+    a.write_bytes(b"shared").unwrap();
+    let b = Mmap::named("win", 0, CreateMode::OpenExisting, o).unwrap();
+    assert_eq!(b.len().unwrap(), 8192);
+    assert_eq!(b.slice(..6).unwrap(), b"shared");
+    let c = Mmap::named("win", 100, CreateMode::CreateOrOpen, o).unwrap();
+    assert_eq!(
+        c.len().unwrap(),
+        100,
+        "an existing name keeps its size; a smaller view is fine"
+    );
+    expect_err(
+        Mmap::named("win", 8193, CreateMode::OpenExisting, o),
+        "OSError",
+        "13",
+    );
+    expect_err(
+        Mmap::named("win", 1, CreateMode::OpenExisting, o.offset(4096)),
+        "OSError",
+        "22",
+    );
+    expect_err(a.resize(12288), "OSError", "16");
+    remove_named("win").unwrap(); // nothing on Windows: the maps hold it
+    assert_eq!(
+        Mmap::named("win", 0, CreateMode::OpenExisting, o)
+            .unwrap()
+            .slice(..6)
+            .unwrap(),
+        b"shared"
+    );
+    drop((a, b, c));
+    // The last handle gone, the name is gone.
+    expect_err(
+        Mmap::named("win", 0, CreateMode::OpenExisting, o),
+        "OSError",
+        "2",
+    );
     println!("ok");
 }

@@ -1,0 +1,222 @@
+//! The Windows host for real: cross-built for x86_64-pc-windows-gnu and
+//! run under Debian's wine64 with the same wasm32-wasip2 guests. As root
+//! (CI) the test installs mingw-w64 and wine64 itself; elsewhere without
+//! them it says so and does nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use wasm_mmap_tests::*;
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn sh(cmd: &str) {
+    let ok = Command::new("sh")
+        .args(["-c", cmd])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "failed: {cmd}");
+}
+
+const WINE: &str = "/usr/lib/wine/wine64";
+
+/// Installs what the cross build and wine need; false if it cannot.
+fn toolchain() -> bool {
+    if !(have("x86_64-w64-mingw32-gcc") && Path::new(WINE).exists()) {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc_geteuid() } != 0 {
+            return false;
+        }
+        sh(
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-mingw-w64-x86-64 wine64 >/dev/null",
+        );
+    }
+    sh("rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1");
+    true
+}
+
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+/// Cross-builds wasm-mmap.exe (own target dir: no wait on the outer
+/// build's lock) and puts it with the ProcessPrng stub DLL in `dir`.
+fn build_windows_host(dir: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let target_dir = cli()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("windows-host");
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "x86_64-pc-windows-gnu",
+            "-p",
+            "wasm-mmap",
+            "--bin",
+            "wasm-mmap",
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env(
+            "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER",
+            "x86_64-w64-mingw32-gcc",
+        );
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k.contains("RUSTFLAGS") {
+            cargo.env_remove(k);
+        }
+    }
+    cargo.env(
+        "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER",
+        "x86_64-w64-mingw32-gcc",
+    );
+    assert!(cargo.status().unwrap().success(), "cross build failed");
+    let exe = dir.join("wasm-mmap.exe");
+    std::fs::copy(
+        target_dir.join("x86_64-pc-windows-gnu/release/wasm-mmap.exe"),
+        &exe,
+    )
+    .unwrap();
+    let stub = root.join("tests/windows/bcryptprimitives.c");
+    sh(&format!(
+        "x86_64-w64-mingw32-gcc -shared -O2 -o {} {}",
+        dir.join("bcryptprimitives.dll").display(),
+        stub.display()
+    ));
+    exe
+}
+
+struct Wine {
+    exe: PathBuf,
+    prefix: PathBuf,
+}
+
+impl Wine {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(WINE);
+        c.arg(&self.exe)
+            .args(args)
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn stdout(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    }
+}
+
+#[test]
+fn windows_host_under_wine() {
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+        eprintln!("windows_host_under_wine: needs an x86_64 Linux host; not run");
+        return;
+    }
+    if !toolchain() {
+        eprintln!(
+            "windows_host_under_wine: needs mingw-w64 and wine64 (installed by this test as root); not run"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exe = build_windows_host(dir.path());
+    let wine = Wine {
+        exe,
+        prefix: dir.path().join("prefix"),
+    };
+    let _ = wine.run(&["--help"]); // creates the wine prefix
+    assert!(wine.stdout(&["--help"]).contains("memory-mapped files"));
+
+    // Named shared memory: the one-process rules where Windows differs.
+    assert_eq!(
+        wine.stdout(&["run", "--shm-namespace", "rules", SHM_PEER, "rules-windows"]),
+        "ok"
+    );
+
+    // Two Windows processes with the same tagname share memory.
+    let ns = ["run", "--shm-namespace", "two", SHM_PEER];
+    fn with<'a>(ns: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [ns, extra].concat()
+    }
+    let mut holder = wine
+        .cmd(&with(&ns, &["hold", "tag1", "hello", "16"]))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(holder.stdout.take().unwrap()));
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+    assert_eq!(
+        wine.stdout(&with(&ns, &["read", "tag1", "16"])),
+        "hello..........."
+    );
+    assert_eq!(wine.stdout(&with(&ns, &["write", "tag1", "WORLD"])), "done");
+    assert_eq!(
+        wine.stdout(&[
+            "run",
+            "--shm-namespace",
+            "other",
+            SHM_PEER,
+            "missing",
+            "tag1"
+        ]),
+        "missing"
+    );
+    assert_eq!(wine.stdout(&with(&ns, &["missing", "tag2"])), "missing");
+    std::io::Write::write_all(holder.stdin.as_mut().unwrap(), b"show\n").unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "WORLD...........");
+    assert!(holder.wait().unwrap().success());
+    // Windows lifetime: the name went with the last handle.
+    assert_eq!(wine.stdout(&with(&ns, &["missing", "tag1"])), "missing");
+
+    // A file shared through two Windows processes' maps.
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("shared.txt"), "................").unwrap();
+    let d = files.path().to_str().unwrap();
+    assert_eq!(
+        wine.stdout(&[
+            "run",
+            "--dir",
+            d,
+            IPC_PEER,
+            "write",
+            "shared.txt",
+            "WINDOWS"
+        ]),
+        "done"
+    );
+    assert_eq!(
+        wine.stdout(&["run", "--dir", d, IPC_PEER, "read", "shared.txt", "16"]),
+        "WINDOWS........."
+    );
+    assert_eq!(
+        std::fs::read(files.path().join("shared.txt")).unwrap(),
+        b"WINDOWS........."
+    );
+    // Stop this prefix's wineserver before its directory goes away.
+    let _ = Command::new("/usr/lib/wine/wineserver").arg("-k").env("WINEPREFIX", &wine.prefix).status();
+    println!("windows host under wine: rules, two-process tagname, lifetime, shared file: ok");
+}
