@@ -1,7 +1,9 @@
 //! Process 2 of the IPC demo (the article's watcher): maps FILE with length
-//! 1, then every 50 ms regrows the map to the file's size and prints the
-//! whole content (`m[:size]`) on its own line whenever it differs from what
-//! it printed last.
+//! 1, then regrows the map to the file's size and prints the whole content
+//! (`m[:size]`) on its own line whenever it differs from what it printed
+//! last. It does not poll: it sleeps in `wait_for_change` until anyone
+//! modifies the file (the writer's plain `write()`s included), then lets the
+//! burst settle for 5 ms, since the writer stores a line in two steps.
 //!
 //! The article regrows with `m.resize(m.size())`, but Python's `resize` also
 //! truncates the file to the size it read a moment earlier: if the writer
@@ -48,6 +50,8 @@ fn main() {
         eprintln!("watcher: cannot map {path}: {e}");
         std::process::exit(1);
     });
+    // The 1-byte map stays as the file's watch: `m` is replaced on growth.
+    let watch = Mmap::map(&file, 1, read_only()).unwrap();
     let mut last: Option<Vec<u8>> = None;
     let mut out = std::io::stdout();
     loop {
@@ -63,6 +67,14 @@ fn main() {
             }
             last = Some(data);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        // Wakes as soon as the file changes; the timeout only bounds a wait
+        // (a change racing the snapshot above is caught by the next look).
+        match watch.wait_for_change(Duration::from_secs(1)) {
+            // The writer stores a line as write() then truncate(): let such
+            // a burst settle (5 ms of quiet) so that only whole lines print.
+            Ok(true) => while let Ok(true) = watch.wait_for_change(Duration::from_millis(5)) {},
+            Ok(false) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
     }
 }

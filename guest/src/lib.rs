@@ -41,7 +41,10 @@ use bindings::wasi::filesystem::preopens::get_directories;
 pub use bindings::wasi::filesystem::types::Descriptor;
 use bindings::wasi::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
 use bindings::wasm_mmap::mmap::mmap as raw;
-pub use raw::{Access, Advice, CreateMode, ErrorCode, MapFlags, OsError, Prot, Whence};
+pub use raw::{Access, Advice, CreateMode, ErrorCode, MapFlags, OsError, Prot, WaitResult, Whence};
+
+mod channel;
+pub use channel::{Receiver, Sender, channel_create, channel_open};
 use std::io;
 use std::ops::{Bound, RangeBounds};
 
@@ -465,6 +468,71 @@ impl Mmap {
     /// `m[:]`: a copy of the whole map.
     pub fn to_vec(&self) -> Result<Vec<u8>> {
         Ok(self.raw.get_slice(None, None, None)?)
+    }
+
+    /// Atomic load of the u32 at `offset` (4-aligned).
+    pub fn load32(&self, offset: u64) -> Result<u32> {
+        Ok(self.raw.atomic_load32(offset)?)
+    }
+
+    /// Atomic store of a u32.
+    pub fn store32(&self, offset: u64, value: u32) -> Result<()> {
+        Ok(self.raw.atomic_store32(offset, value)?)
+    }
+
+    /// Atomic fetch-add of a u32; the previous value.
+    pub fn add32(&self, offset: u64, delta: u32) -> Result<u32> {
+        Ok(self.raw.atomic_add32(offset, delta)?)
+    }
+
+    /// Atomic compare-exchange of a u32; the previous value.
+    pub fn cas32(&self, offset: u64, expected: u32, replacement: u32) -> Result<u32> {
+        Ok(self.raw.atomic_cas32(offset, expected, replacement)?)
+    }
+
+    /// Atomic load of the u64 at `offset` (8-aligned).
+    pub fn load64(&self, offset: u64) -> Result<u64> {
+        Ok(self.raw.atomic_load64(offset)?)
+    }
+
+    /// Atomic store of a u64.
+    pub fn store64(&self, offset: u64, value: u64) -> Result<()> {
+        Ok(self.raw.atomic_store64(offset, value)?)
+    }
+
+    /// Atomic fetch-add of a u64; the previous value.
+    pub fn add64(&self, offset: u64, delta: u64) -> Result<u64> {
+        Ok(self.raw.atomic_add64(offset, delta)?)
+    }
+
+    /// Atomic compare-exchange of a u64; the previous value.
+    pub fn cas64(&self, offset: u64, expected: u64, replacement: u64) -> Result<u64> {
+        Ok(self.raw.atomic_cas64(offset, expected, replacement)?)
+    }
+
+    /// Blocks while the u32 at `offset` equals `expected`, until `notify`
+    /// (from any process sharing the memory) or `timeout`.
+    pub fn wait32(
+        &self,
+        offset: u64,
+        expected: u32,
+        timeout: std::time::Duration,
+    ) -> Result<WaitResult> {
+        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        Ok(self.raw.wait32(offset, expected, ns)?)
+    }
+
+    /// Wakes up to `count` waiters on the u32 at `offset`.
+    pub fn notify(&self, offset: u64, count: u32) -> Result<u32> {
+        Ok(self.raw.notify(offset, count)?)
+    }
+
+    /// Blocks until the mapped file changes (anyone's `write()`,
+    /// truncation...) or `timeout`; whether it changed. The first call
+    /// arms the watch and returns true at once.
+    pub fn wait_for_change(&self, timeout: std::time::Duration) -> Result<bool> {
+        let ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        Ok(self.raw.wait_for_change(ns)?)
     }
 
     /// `repr(m)`.

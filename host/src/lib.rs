@@ -82,7 +82,10 @@ mod bindings {
 }
 
 use bindings::wasm_mmap::mmap::mmap as wit;
-pub use wit::{Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, OsError, Prot, Whence};
+pub use sys::{AtomicOp, Waited};
+pub use wit::{
+    Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, OsError, Prot, WaitResult, Whence,
+};
 
 /// Limits a host puts on one guest's maps. Defaults are generous but finite.
 #[derive(Clone, Debug)]
@@ -586,6 +589,78 @@ impl wit::HostMmap for MmapView<'_> {
         data: Vec<u8>,
     ) -> Result<(), Error> {
         Ok(self.map(&m)?.set_slice(start, stop, step, &data)?)
+    }
+
+    fn atomic_load32(&mut self, m: Resource<Mmap>, offset: u64) -> Result<u32, Error> {
+        Ok(self.map(&m)?.atomic32(AtomicOp::Load, offset, 0, 0)?)
+    }
+
+    fn atomic_store32(&mut self, m: Resource<Mmap>, offset: u64, value: u32) -> Result<(), Error> {
+        self.map(&m)?.atomic32(AtomicOp::Store, offset, value, 0)?;
+        Ok(())
+    }
+
+    fn atomic_cas32(
+        &mut self,
+        m: Resource<Mmap>,
+        offset: u64,
+        expected: u32,
+        replacement: u32,
+    ) -> Result<u32, Error> {
+        Ok(self
+            .map(&m)?
+            .atomic32(AtomicOp::Cas, offset, expected, replacement)?)
+    }
+
+    fn atomic_add32(&mut self, m: Resource<Mmap>, offset: u64, delta: u32) -> Result<u32, Error> {
+        Ok(self.map(&m)?.atomic32(AtomicOp::Add, offset, delta, 0)?)
+    }
+
+    fn atomic_load64(&mut self, m: Resource<Mmap>, offset: u64) -> Result<u64, Error> {
+        Ok(self.map(&m)?.atomic64(AtomicOp::Load, offset, 0, 0)?)
+    }
+
+    fn atomic_store64(&mut self, m: Resource<Mmap>, offset: u64, value: u64) -> Result<(), Error> {
+        self.map(&m)?.atomic64(AtomicOp::Store, offset, value, 0)?;
+        Ok(())
+    }
+
+    fn atomic_cas64(
+        &mut self,
+        m: Resource<Mmap>,
+        offset: u64,
+        expected: u64,
+        replacement: u64,
+    ) -> Result<u64, Error> {
+        Ok(self
+            .map(&m)?
+            .atomic64(AtomicOp::Cas, offset, expected, replacement)?)
+    }
+
+    fn atomic_add64(&mut self, m: Resource<Mmap>, offset: u64, delta: u64) -> Result<u64, Error> {
+        Ok(self.map(&m)?.atomic64(AtomicOp::Add, offset, delta, 0)?)
+    }
+
+    fn wait32(
+        &mut self,
+        m: Resource<Mmap>,
+        offset: u64,
+        expected: u32,
+        timeout_ns: u64,
+    ) -> Result<WaitResult, Error> {
+        Ok(match self.map(&m)?.wait32(offset, expected, timeout_ns)? {
+            Waited::Woken => WaitResult::Woken,
+            Waited::Mismatch => WaitResult::Mismatch,
+            Waited::TimedOut => WaitResult::TimedOut,
+        })
+    }
+
+    fn notify(&mut self, m: Resource<Mmap>, offset: u64, count: u32) -> Result<u32, Error> {
+        Ok(self.map(&m)?.notify(offset, count)?)
+    }
+
+    fn wait_for_change(&mut self, m: Resource<Mmap>, timeout_ns: u64) -> Result<bool, Error> {
+        Ok(self.map(&m)?.wait_for_change(timeout_ns)?)
     }
 
     fn repr(&mut self, m: Resource<Mmap>) -> wasmtime::Result<String> {

@@ -5,7 +5,12 @@
 //! component bindings, by tests and by a fuzzer.
 
 use crate::error::{closed, efault, errno, index_error, overflow_error, type_error, value_error};
-use crate::sys::{self, Region, Share};
+use crate::sys::{self, AtomicOp, Region, Share, Waited};
+use std::time::Duration;
+
+/// The longest single `wait32` / `wait-for-change`: a guest loops for more,
+/// and the host is never blocked past this bound.
+const MAX_WAIT: Duration = Duration::from_secs(60);
 use crate::{Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, Prot, Whence};
 use std::fs::File;
 use std::sync::Arc;
@@ -44,6 +49,8 @@ struct Open {
     /// Named shared memory: where the OS gives no file (Windows), `size()`
     /// is the map's own length, as CPython answers for a tagname map.
     named: bool,
+    /// `wait-for-change`'s watch on the file, armed by its first call.
+    watch: Option<sys::ChangeWatch>,
 }
 
 /// Python's `access` after `flags`/`prot` are folded in, and the OS sharing
@@ -253,6 +260,7 @@ impl Mmap {
                 pos: 0,
                 max_read: usize::MAX,
                 named: false,
+                watch: None,
             }),
         })
     }
@@ -288,6 +296,7 @@ impl Mmap {
                 pos: 0,
                 max_read: usize::MAX,
                 named: false,
+                watch: None,
             }),
         })
     }
@@ -354,6 +363,7 @@ impl Mmap {
                 pos: 0,
                 max_read: usize::MAX,
                 named: true,
+                watch: None,
             }),
         })
     }
@@ -700,6 +710,88 @@ impl Mmap {
         })
     }
 
+    /// An atomic operation on the u32 at `offset` (4-aligned).
+    pub fn atomic32(
+        &mut self,
+        op: AtomicOp,
+        offset: u64,
+        a: u32,
+        b: u32,
+    ) -> Result<u32, ErrorCode> {
+        let o = if op == AtomicOp::Load {
+            self.open_mut()?
+        } else {
+            self.writable()?
+        };
+        let i = o.word(offset, 4)?;
+        let p = o.region.ptr().wrapping_add(i);
+        // SAFETY: `i` is 4-aligned within the live region (checked above);
+        // the map is writable unless the operation only loads.
+        o.access(i, i + 4, op != AtomicOp::Load, || unsafe {
+            sys::atomic32(op, p, a, b)
+        })
+    }
+
+    /// An atomic operation on the u64 at `offset` (8-aligned).
+    pub fn atomic64(
+        &mut self,
+        op: AtomicOp,
+        offset: u64,
+        a: u64,
+        b: u64,
+    ) -> Result<u64, ErrorCode> {
+        let o = if op == AtomicOp::Load {
+            self.open_mut()?
+        } else {
+            self.writable()?
+        };
+        let i = o.word(offset, 8)?;
+        let p = o.region.ptr().wrapping_add(i);
+        // SAFETY: as in atomic32, 8-aligned.
+        o.access(i, i + 8, op != AtomicOp::Load, || unsafe {
+            sys::atomic64(op, p, a, b)
+        })
+    }
+
+    /// Blocks while the u32 at `offset` equals `expected` (futex wait),
+    /// at most `timeout_ns` (capped at [`MAX_WAIT`]).
+    pub fn wait32(&self, offset: u64, expected: u32, timeout_ns: u64) -> Result<Waited, ErrorCode> {
+        let o = self.open()?;
+        let i = o.word(offset, 4)?;
+        if !o.backed(i + 4)? {
+            return Err(efault());
+        }
+        let timeout = Duration::from_nanos(timeout_ns).min(MAX_WAIT);
+        // SAFETY: 4-aligned within the live region; the kernel reads the
+        // word itself (a vanished page is EFAULT, not a signal).
+        Ok(unsafe { sys::wait32(o.region.ptr().add(i), expected, timeout) }?)
+    }
+
+    /// Wakes up to `count` waiters on the u32 at `offset`.
+    pub fn notify(&self, offset: u64, count: u32) -> Result<u32, ErrorCode> {
+        let o = self.open()?;
+        let i = o.word(offset, 4)?;
+        // SAFETY: 4-aligned within the live region; used as a key only.
+        Ok(unsafe { sys::notify(o.region.ptr().add(i), count) }?)
+    }
+
+    /// Blocks until the mapped file changes (or `timeout_ns`, capped at
+    /// [`MAX_WAIT`]); the first call arms the watch and answers true.
+    pub fn wait_for_change(&mut self, timeout_ns: u64) -> Result<bool, ErrorCode> {
+        let o = self.open_mut()?;
+        let Some(file) = &o.file else {
+            return Err(errno(libc_errno::EBADF));
+        };
+        let timeout = Duration::from_nanos(timeout_ns).min(MAX_WAIT);
+        match &mut o.watch {
+            Some(w) => Ok(w.wait(timeout)?),
+            None => {
+                o.watch = Some(sys::ChangeWatch::new(file)?);
+                Ok(true)
+            }
+        }
+    }
+
     /// `repr(m)` in Python 3.13's format.
     pub fn repr(&self) -> String {
         match &self.open {
@@ -721,6 +813,19 @@ impl Mmap {
 }
 
 impl Open {
+    /// The index of the aligned `size`-byte word at `offset`.
+    fn word(&self, offset: u64, size: u64) -> Result<usize, ErrorCode> {
+        if !offset.is_multiple_of(size) {
+            return Err(value_error(&format!(
+                "atomic offset must be a multiple of {size}"
+            )));
+        }
+        match offset.checked_add(size) {
+            Some(end) if end <= self.region.len() as u64 => Ok(offset as usize),
+            _ => Err(index_error("atomic offset out of range")),
+        }
+    }
+
     /// Python's index rule for `m[i]`.
     fn index(&self, index: i64) -> Result<usize, ErrorCode> {
         let len = self.region.len() as i128;

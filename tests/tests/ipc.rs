@@ -163,3 +163,59 @@ fn writer_watcher_rapid_shrinking_does_not_kill_the_host() {
     }
     assert!(watcher.alive(), "the watcher's host died");
 }
+
+/// A futex wait in one process, woken by a notify from another (not by
+/// the 30 s timeout).
+#[test]
+fn ipc_futex() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    fs::write(d.path().join("word"), [0u8; 4096]).unwrap();
+    let waiter = Proc::spawn(&["run", "--dir", dir, IPC_FUTEX, "wait", "word"]);
+    assert_eq!(waiter.line(STEP), "waiting");
+    std::thread::sleep(Duration::from_millis(200)); // let it block in the wait
+    let out = run(&["run", "--dir", dir, IPC_FUTEX, "wake", "word", "42"]);
+    assert!(out.status.success());
+    let line = waiter.line(STEP);
+    assert!(line.starts_with("woken 42 after "), "{line}");
+    let ms: u64 = line.split(' ').nth(3).unwrap().parse().unwrap();
+    assert!(ms < 10_000, "woken by notify, not by the timeout: {line}");
+    assert_ok(&run(&["run", IPC_FUTEX, "errors"]));
+}
+
+/// wait-for-change wakes on a plain write() by a program that does not map
+/// the file.
+#[test]
+fn ipc_change() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    let path = d.path().join("watched.txt");
+    fs::write(&path, "before").unwrap();
+    let watcher = Proc::spawn(&["run", "--dir", dir, IPC_CHANGE, "watched.txt"]);
+    assert_eq!(watcher.line(STEP), "armed");
+    std::thread::sleep(Duration::from_millis(100));
+    use std::io::Write;
+    let mut f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.write_all(b"after!").unwrap();
+    let line = watcher.line(STEP);
+    assert!(line.starts_with("changed after "), "{line}");
+}
+
+/// 5,000 length-prefixed messages through a 4 KiB ring between two
+/// processes: the ring wraps and both sides block and wake many times.
+#[test]
+fn ipc_channel() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    fs::write(d.path().join("ring"), vec![0u8; 4096]).unwrap();
+    let rx = Proc::spawn(&["run", "--dir", dir, IPC_CHANNEL, "recv", "ring", "5000"]);
+    std::thread::sleep(Duration::from_millis(50));
+    let tx = run(&["run", "--dir", dir, IPC_CHANNEL, "send", "ring", "5000"]);
+    assert!(
+        tx.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tx.stderr)
+    );
+    let line = rx.line(STEP);
+    assert!(line.starts_with("received 5000 messages, "), "{line}");
+}

@@ -217,6 +217,9 @@ fn windows_host_under_wine() {
         b"WINDOWS........."
     );
     // Stop this prefix's wineserver before its directory goes away.
-    let _ = Command::new("/usr/lib/wine/wineserver").arg("-k").env("WINEPREFIX", &wine.prefix).status();
+    let _ = Command::new("/usr/lib/wine/wineserver")
+        .arg("-k")
+        .env("WINEPREFIX", &wine.prefix)
+        .status();
     println!("windows host under wine: rules, two-process tagname, lifetime, shared file: ok");
 }

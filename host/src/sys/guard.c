@@ -82,3 +82,24 @@ int wmm_gather(uint8_t *dst, const volatile uint8_t *base, ptrdiff_t first, ptrd
 int wmm_scatter(volatile uint8_t *base, const uint8_t *src, ptrdiff_t first, ptrdiff_t step, size_t count) {
     GUARDED(for (size_t k = 0; k < count; k++) base[first + (ptrdiff_t)k * step] = src[k])
 }
+
+/* Atomic operations on a mapped word, fault-guarded like the copies.
+   op: 0 load, 1 store a, 2 compare-exchange (a expected, b new), 3 add a.
+   *out receives the loaded / previous value. */
+int wmm_atomic32(int op, uint32_t *p, uint32_t a, uint32_t b, uint32_t *out) {
+    GUARDED(switch (op) {
+        case 0: *out = __atomic_load_n(p, __ATOMIC_SEQ_CST); break;
+        case 1: __atomic_store_n(p, a, __ATOMIC_SEQ_CST); break;
+        case 2: { uint32_t e = a; __atomic_compare_exchange_n(p, &e, b, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); *out = e; break; }
+        default: *out = __atomic_fetch_add(p, a, __ATOMIC_SEQ_CST); break;
+    })
+}
+
+int wmm_atomic64(int op, uint64_t *p, uint64_t a, uint64_t b, uint64_t *out) {
+    GUARDED(switch (op) {
+        case 0: *out = __atomic_load_n(p, __ATOMIC_SEQ_CST); break;
+        case 1: __atomic_store_n(p, a, __ATOMIC_SEQ_CST); break;
+        case 2: { uint64_t e = a; __atomic_compare_exchange_n(p, &e, b, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); *out = e; break; }
+        default: *out = __atomic_fetch_add(p, a, __ATOMIC_SEQ_CST); break;
+    })
+}

@@ -1,7 +1,9 @@
 //! Platforms without memory mapping: everything compiles, every map fails
 //! with ENODEV (as memmap2's stub does).
 
+pub use super::portable::{ChangeWatch, atomic32, atomic64, notify, wait32};
 use super::{Fault, Share};
+
 use std::fs::File;
 use std::io;
 

@@ -1,4 +1,4 @@
-use super::{Fault, Share};
+use super::{AtomicOp, Fault, Share, Waited};
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
@@ -8,6 +8,8 @@ use std::sync::Once;
 // why a jump out of a signal handler is sound here).
 unsafe extern "C" {
     fn wmm_install() -> libc::c_int;
+    fn wmm_atomic32(op: libc::c_int, p: *mut u32, a: u32, b: u32, out: *mut u32) -> libc::c_int;
+    fn wmm_atomic64(op: libc::c_int, p: *mut u64, a: u64, b: u64, out: *mut u64) -> libc::c_int;
     fn wmm_copy(dst: *mut u8, src: *const u8, n: usize) -> libc::c_int;
     fn wmm_gather(
         dst: *mut u8,
@@ -337,6 +339,161 @@ pub fn advice_value(index: usize) -> Option<i32> {
         None,
     ];
     TABLE.get(index).copied().flatten()
+}
+
+/// An atomic operation on the aligned u32 at `p`, fault-guarded.
+///
+/// # Safety
+/// `p` must be 4-aligned inside a live mapping (writable for all but loads).
+pub unsafe fn atomic32(op: AtomicOp, p: *mut u8, a: u32, b: u32) -> Result<u32, Fault> {
+    let mut out = 0;
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    guarded(unsafe { wmm_atomic32(op as libc::c_int, p.cast(), a, b, &mut out) })?;
+    Ok(out)
+}
+
+/// An atomic operation on the aligned u64 at `p`, fault-guarded.
+///
+/// # Safety
+/// `p` must be 8-aligned inside a live mapping (writable for all but loads).
+pub unsafe fn atomic64(op: AtomicOp, p: *mut u8, a: u64, b: u64) -> Result<u64, Fault> {
+    let mut out = 0;
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    guarded(unsafe { wmm_atomic64(op as libc::c_int, p.cast(), a, b, &mut out) })?;
+    Ok(out)
+}
+
+/// Blocks while the u32 at `p` equals `expected`, for at most `timeout`:
+/// a shared (not process-private) futex, so waiters and wakers in other
+/// processes mapping the same page meet. A vanished page is EFAULT from
+/// the kernel, not a signal.
+///
+/// # Safety
+/// `p` must be 4-aligned inside a live shared mapping.
+#[cfg(target_os = "linux")]
+pub unsafe fn wait32(
+    p: *mut u8,
+    expected: u32,
+    timeout: std::time::Duration,
+) -> io::Result<Waited> {
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+    };
+    // SAFETY: FUTEX_WAIT reads the word at `p` (checked by the kernel).
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            p,
+            libc::FUTEX_WAIT,
+            expected,
+            &ts,
+            0usize,
+            0u32,
+        )
+    };
+    if rc == 0 {
+        return Ok(Waited::Woken);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EAGAIN) => Ok(Waited::Mismatch),
+        Some(libc::ETIMEDOUT) => Ok(Waited::TimedOut),
+        Some(libc::EINTR) => Ok(Waited::Woken),
+        _ => Err(e),
+    }
+}
+
+/// Wakes up to `count` waiters on the u32 at `p`; how many were woken.
+///
+/// # Safety
+/// `p` must be 4-aligned inside a live shared mapping.
+#[cfg(target_os = "linux")]
+pub unsafe fn notify(p: *mut u8, count: u32) -> io::Result<u32> {
+    let n = count.min(i32::MAX as u32);
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            p,
+            libc::FUTEX_WAKE,
+            n,
+            0usize,
+            0usize,
+            0u32,
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc as u32)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub use super::portable::{ChangeWatch, notify, wait32};
+
+/// Watches a file for modification by anyone, through inotify.
+#[cfg(target_os = "linux")]
+pub struct ChangeWatch {
+    fd: std::os::fd::OwnedFd,
+}
+
+#[cfg(target_os = "linux")]
+impl ChangeWatch {
+    /// Starts watching `file` (through its /proc/self/fd link: no path is
+    /// needed, and none is revealed).
+    pub fn new(file: &File) -> io::Result<ChangeWatch> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: inotify_init1 returns a new fd or -1.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: a fresh descriptor we own from here on.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        let path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let mask = libc::IN_MODIFY
+            | libc::IN_ATTRIB
+            | libc::IN_CLOSE_WRITE
+            | libc::IN_DELETE_SELF
+            | libc::IN_MOVE_SELF;
+        // SAFETY: a valid fd and C string.
+        if unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(ChangeWatch { fd })
+    }
+
+    /// Whether the file changed since the last call, waiting up to `timeout`.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            return if e.raw_os_error() == Some(libc::EINTR) {
+                Ok(false)
+            } else {
+                Err(e)
+            };
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        // Drain every queued event: one answer covers them all.
+        let mut buf = [0u8; 4096];
+        // SAFETY: reads into our own buffer; the fd is non-blocking.
+        while unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        Ok(true)
+    }
 }
 
 #[cfg(test)]

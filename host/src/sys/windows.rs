@@ -7,7 +7,9 @@
 //! copies are plain. madvise has no counterpart (EINVAL, as Python reports
 //! a missing MADV_* constant).
 
+pub use super::portable::{ChangeWatch, atomic32, atomic64, notify, wait32};
 use super::{Fault, Share};
+
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
 use std::io;
