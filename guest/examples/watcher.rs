@@ -3,7 +3,7 @@
 //! (`m[:size]`) on its own line whenever it differs from what it printed
 //! last. It does not poll: it sleeps in `wait_for_change` until anyone
 //! modifies the file (the writer's plain `write()`s included), then lets the
-//! burst settle for 5 ms, since the writer stores a line in two steps.
+//! burst settle for 0.3 ms, since the writer stores a line in two steps.
 //!
 //! The article regrows with `m.resize(m.size())`, but Python's `resize` also
 //! truncates the file to the size it read a moment earlier: if the writer
@@ -70,9 +70,10 @@ fn main() {
         // Wakes as soon as the file changes; the timeout only bounds a wait
         // (a change racing the snapshot above is caught by the next look).
         match watch.wait_for_change(Duration::from_secs(1)) {
-            // The writer stores a line as write() then truncate(): let such
-            // a burst settle (5 ms of quiet) so that only whole lines print.
-            Ok(true) => while let Ok(true) = watch.wait_for_change(Duration::from_millis(5)) {},
+            // The writer stores a line as write() then truncate(), microseconds
+            // apart: let such a burst settle (0.3 ms of quiet) so that only
+            // whole lines print.
+            Ok(true) => while let Ok(true) = watch.wait_for_change(Duration::from_micros(300)) {},
             Ok(false) => {}
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }

@@ -843,7 +843,7 @@ impl Open {
     /// memory always does.
     fn backed(&self, end: usize) -> Result<bool, ErrorCode> {
         match &self.file {
-            Some(f) => Ok(self.offset.saturating_add(end as u64) <= f.metadata()?.len()),
+            Some(f) => Ok(self.offset.saturating_add(end as u64) <= sys::file_size(f)?),
             None => Ok(true),
         }
     }
@@ -851,12 +851,15 @@ impl Open {
     /// Runs `copy`, which touches only `[lo, hi)` of the map, so that a
     /// file shortened by another process can never harm the host or pass
     /// off bytes it no longer has as data:
-    /// - before: the file must still cover the range (else EFAULT);
     /// - during: a page that vanishes raises SIGBUS, which the guard turns
     ///   into an error (EFAULT; ENOSPC for a written page the full disk
     ///   could not back);
     /// - after: the file must still cover the range, else what was read
     ///   may be the zeros of a truncated page (EFAULT).
+    ///
+    /// A check before the copy would catch nothing these two miss (a file
+    /// shortened before the copy is still short after it, or faults), and
+    /// costs a system call per access.
     fn access<T>(
         &self,
         lo: usize,
@@ -865,9 +868,6 @@ impl Open {
         copy: impl FnOnce() -> Result<T, sys::Fault>,
     ) -> Result<T, ErrorCode> {
         debug_assert!(lo <= hi && hi <= self.region.len());
-        if !self.backed(hi)? {
-            return Err(efault());
-        }
         match copy() {
             Ok(v) if self.backed(hi)? => Ok(v),
             Ok(_) => Err(efault()),

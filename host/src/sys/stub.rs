@@ -166,3 +166,8 @@ pub fn map_file_tagged(
 ) -> io::Result<Region> {
     Err(unsupported())
 }
+
+/// The file's size.
+pub fn file_size(file: &File) -> io::Result<u64> {
+    Ok(file.metadata()?.len())
+}

@@ -171,6 +171,19 @@ pub fn shm_unlink(name: &str) -> io::Result<()> {
     }
 }
 
+/// The file's size by one `fstat` (lighter than std's `statx`): this runs
+/// on every access to a file map.
+pub fn file_size(file: &File) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstat writes only into the struct we pass.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(file.as_raw_fd(), &mut st) } == 0 {
+        Ok(st.st_size as u64)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Whether the filesystem holding `file` has no free blocks left (so a
 /// fault on a write was the disk filling up).
 pub fn disk_full(file: &File) -> bool {
@@ -474,9 +487,12 @@ impl ChangeWatch {
             events: libc::POLLIN,
             revents: 0,
         };
-        let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
-        // SAFETY: one valid pollfd.
-        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs() as libc::time_t,
+            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+        };
+        // SAFETY: one valid pollfd and timespec (ppoll: sub-millisecond waits).
+        let n = unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) };
         if n < 0 {
             let e = io::Error::last_os_error();
             return if e.raw_os_error() == Some(libc::EINTR) {

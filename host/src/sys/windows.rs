@@ -408,3 +408,8 @@ pub unsafe fn scatter(
 pub fn disk_full(_file: &File) -> bool {
     false
 }
+
+/// The file's size.
+pub fn file_size(file: &File) -> io::Result<u64> {
+    Ok(file.metadata()?.len())
+}

@@ -1,0 +1,42 @@
+//! The benchmark guest runs (tiny counts: a smoke test, no timing asserted);
+//! the figures come from `cargo run --release --example bench`.
+
+use wasm_mmap_tests::*;
+
+macro_rules! assert_test_exists {
+    ($name:ident) => {
+        #[allow(unused_imports)]
+        use self::$name as _;
+    };
+}
+foreach_bench!(assert_test_exists);
+
+#[test]
+fn bench_ops() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    std::fs::write(d.path().join("f.bin"), vec![5u8; 2 << 20]).unwrap();
+    for args in [
+        &["byte", "f.bin", "100"][..],
+        &["rand4k", "f.bin", "10"],
+        &["seq", "f.bin", "1"],
+        &["find", "f.bin"],
+    ] {
+        let mut a = vec!["run", "--dir", dir, BENCH_OPS];
+        a.extend_from_slice(args);
+        let out = run(&a);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.lines().all(|l| l
+                .split(' ')
+                .nth(1)
+                .is_some_and(|v| v.parse::<f64>().is_ok())),
+            "{text}"
+        );
+    }
+}
