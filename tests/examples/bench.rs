@@ -282,6 +282,7 @@ print("find", 5 * len(m) / ((time.perf_counter_ns() - t) / 1e9) / 1e6)
     drop(stdin);
     let _ = writer.wait();
     let _ = watcher.kill();
+    let _ = watcher.wait();
     lat.sort();
     let median = lat[lat.len() / 2].as_nanos() as f64;
     rows.push(Row {
