@@ -343,6 +343,16 @@ impl Mmap {
             .read(n.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))?)
     }
 
+    /// `m[offset:offset+n]` in one call, leaving the cursor alone.
+    pub fn read_at(&self, offset: u64, n: u64) -> Result<Vec<u8>> {
+        Ok(self.raw.read_at(offset, n)?)
+    }
+
+    /// `m[offset:offset+len(data)] = data` in one call; the count written.
+    pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<u64> {
+        Ok(self.raw.write_at(offset, data)?)
+    }
+
     /// `m.read_byte()`.
     pub fn read_byte(&self) -> Result<u8> {
         Ok(self.raw.read_byte()?)

@@ -488,6 +488,14 @@ impl wit::HostMmap for MmapView<'_> {
         Ok(self.map(&m)?.read(n)?)
     }
 
+    fn read_at(&mut self, m: Resource<Mmap>, offset: u64, n: u64) -> Result<Vec<u8>, Error> {
+        Ok(self.map(&m)?.read_at(offset, n)?)
+    }
+
+    fn write_at(&mut self, m: Resource<Mmap>, offset: u64, data: Vec<u8>) -> Result<u64, Error> {
+        Ok(self.map(&m)?.write_at(offset, &data)?)
+    }
+
     fn read_byte(&mut self, m: Resource<Mmap>) -> Result<u8, Error> {
         Ok(self.map(&m)?.read_byte()?)
     }

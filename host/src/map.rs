@@ -462,6 +462,26 @@ impl Mmap {
         Ok(out)
     }
 
+    /// `m[offset:offset+n]`, clipped like a slice, without the cursor.
+    pub fn read_at(&self, offset: u64, n: u64) -> Result<Vec<u8>, ErrorCode> {
+        let o = self.open()?;
+        let len = o.region.len();
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(len);
+        let n = usize::try_from(n).unwrap_or(usize::MAX).min(len - start);
+        o.copy_out(start, n)
+    }
+
+    /// `m[offset:offset+len(data)] = data` without the cursor.
+    pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<u64, ErrorCode> {
+        let o = self.writable()?;
+        let len = o.region.len() as u64;
+        if offset > len || len - offset < data.len() as u64 {
+            return Err(value_error("data out of range"));
+        }
+        o.copy_in(offset as usize, data)?;
+        Ok(data.len() as u64)
+    }
+
     /// `m.read_byte()`.
     pub fn read_byte(&mut self) -> Result<u8, ErrorCode> {
         let o = self.open_mut()?;

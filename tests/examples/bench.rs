@@ -142,6 +142,16 @@ print("rand4k", (time.perf_counter_ns() - t) / n)
         target: "≥ 2× faster",
     });
 
+    rows.push(Row {
+        name: "random 4 KiB read (read-at)",
+        ours: g["map_read_at_4k"],
+        base: p["rand4k"],
+        unit: "ns/read",
+        baseline: "CPython seek+read",
+        lower_better: true,
+        target: "≤ 1× CPython",
+    });
+
     // 1 MiB sequential reads and writes vs native memmap2 + memcpy.
     let g = guest(dir, &["seq", "big.bin", "4"]);
     let file = std::fs::OpenOptions::new()

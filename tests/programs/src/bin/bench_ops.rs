@@ -59,6 +59,11 @@ fn main() {
             println!("map_seek_read_4k {:.1}", ns(t, n));
             let t = Instant::now();
             for &o in &offs {
+                std::hint::black_box(r.read_at(o, 4096).unwrap());
+            }
+            println!("map_read_at_4k {:.1}", ns(t, n));
+            let t = Instant::now();
+            for &o in &offs {
                 std::hint::black_box(f.read(4096, o).unwrap());
             }
             println!("wasi_read_4k {:.1}", ns(t, n));

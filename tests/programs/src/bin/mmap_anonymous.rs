@@ -94,10 +94,34 @@ fn main() {
         Some(10)
     );
 
+    // read-at / write-at: positional, clipped like slices, cursor untouched
+    m.seek_to(7, Whence::Set).unwrap();
+    assert_eq!(m.write_at(299_998, b"XY").unwrap(), 2);
+    assert_eq!(
+        m.read_at(299_998, 100).unwrap(),
+        b"XY",
+        "clipped at the end"
+    );
+    assert_eq!(m.read_at(300_000, 5).unwrap(), b"");
+    assert_eq!(m.read_at(u64::MAX, u64::MAX).unwrap(), b"");
+    expect_err(
+        m.write_at(299_999, b"XY"),
+        "ValueError",
+        "data out of range",
+    );
+    expect_err(m.write_at(u64::MAX, b""), "ValueError", "data out of range");
+    assert_eq!(
+        m.read_at(299_998, 2).unwrap(),
+        b"XY",
+        "a failed write_at writes nothing"
+    );
+    assert_eq!(m.tell().unwrap(), 7);
+
     // read-only and copy anonymous maps
     let r = Mmap::anonymous(10, MmapOptions::new().prot(Prot::READ)).unwrap();
     expect_err(r.write_bytes(b"a"), "TypeError", READONLY);
     expect_err(r.resize(20), "TypeError", NO_RESIZE);
+    expect_err(r.write_at(0, b"a"), "TypeError", READONLY);
     let c = Mmap::anonymous(10, MmapOptions::new().access(Access::Copy)).unwrap();
     assert_eq!(c.write_bytes(b"a").unwrap(), 1);
     expect_err(c.resize(20), "TypeError", NO_RESIZE);
