@@ -10,6 +10,16 @@ use std::time::Duration;
 
 include!(concat!(env!("OUT_DIR"), "/programs.rs"));
 
+/// For `foreach_<suite>!(assert_test_exists)`: fails to compile unless a
+/// test function named after each test program exists in the calling file.
+#[macro_export]
+macro_rules! assert_test_exists {
+    ($name:ident) => {
+        #[allow(unused_imports)]
+        use self::$name as _;
+    };
+}
+
 /// How long any single step of a test may take before it fails.
 pub const STEP: Duration = Duration::from_secs(20);
 

@@ -3,12 +3,6 @@
 
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_bench!(assert_test_exists);
 
 #[test]

@@ -7,12 +7,6 @@ use std::process::Command;
 use std::time::Duration;
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_caps!(assert_test_exists);
 
 #[test]

@@ -5,12 +5,6 @@
 use std::process::Command;
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_diff!(assert_test_exists);
 
 fn diff(args: &[&str]) -> String {

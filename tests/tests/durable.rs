@@ -4,12 +4,6 @@
 use std::time::Duration;
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_durable!(assert_test_exists);
 
 const RECORDS: u64 = 4096; // 256 KiB: records never wrap in this test

@@ -6,12 +6,6 @@ use std::fs;
 use std::time::{Duration, Instant};
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_ipc!(assert_test_exists);
 
 /// `hold` in one process, then `read`/`write` in others, on shared and

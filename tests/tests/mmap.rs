@@ -4,12 +4,6 @@
 use std::fs;
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_mmap!(assert_test_exists);
 
 #[test]

@@ -6,12 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_race!(assert_test_exists);
 
 const BIG: usize = 64 * 1024;

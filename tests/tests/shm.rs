@@ -4,12 +4,6 @@
 use std::path::Path;
 use wasm_mmap_tests::*;
 
-macro_rules! assert_test_exists {
-    ($name:ident) => {
-        #[allow(unused_imports)]
-        use self::$name as _;
-    };
-}
 foreach_shm!(assert_test_exists);
 
 /// A namespace no other test run uses.

@@ -135,6 +135,67 @@ mod portable {
         }
     }
 
+    /// Plain `memmove`: where a file with a live view cannot shrink, there
+    /// is no fault to catch.
+    ///
+    /// # Safety
+    /// Both ranges must lie in live mappings (or owned memory) of `n` bytes.
+    pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> Result<(), Fault> {
+        // SAFETY: the caller's contract.
+        unsafe { std::ptr::copy(src, dst, n) };
+        Ok(())
+    }
+
+    /// `dst[k] = base[first + k*step]` for `k < count`.
+    ///
+    /// # Safety
+    /// Every index must lie in the mapping at `base`; `dst` holds `count`.
+    pub unsafe fn gather(
+        dst: *mut u8,
+        base: *const u8,
+        first: isize,
+        step: isize,
+        count: usize,
+    ) -> Result<(), Fault> {
+        for k in 0..count {
+            // SAFETY: the caller's contract.
+            unsafe { *dst.add(k) = base.offset(first + k as isize * step).read_volatile() };
+        }
+        Ok(())
+    }
+
+    /// `base[first + k*step] = src[k]` for `k < count`.
+    ///
+    /// # Safety
+    /// Every index must lie in the writable mapping at `base`; `src` holds
+    /// `count` bytes.
+    pub unsafe fn scatter(
+        base: *mut u8,
+        src: *const u8,
+        first: isize,
+        step: isize,
+        count: usize,
+    ) -> Result<(), Fault> {
+        for k in 0..count {
+            // SAFETY: the caller's contract.
+            unsafe {
+                base.offset(first + k as isize * step)
+                    .write_volatile(*src.add(k))
+            };
+        }
+        Ok(())
+    }
+
+    /// Not known here.
+    pub fn disk_full(_file: &File) -> bool {
+        false
+    }
+
+    /// The file's size.
+    pub fn file_size(file: &File) -> io::Result<u64> {
+        Ok(file.metadata()?.len())
+    }
+
     /// Waiters poll: nobody to wake.
     ///
     /// # Safety

@@ -7,8 +7,10 @@
 //! copies are plain. madvise has no counterpart (EINVAL, as Python reports
 //! a missing MADV_* constant).
 
-pub use super::portable::{ChangeWatch, atomic32, atomic64, notify, wait32};
-use super::{Fault, Share};
+use super::Share;
+pub use super::portable::{
+    ChangeWatch, atomic32, atomic64, copy, disk_full, file_size, gather, notify, scatter, wait32,
+};
 
 use memmap2::{MmapOptions, MmapRaw};
 use std::fs::File;
@@ -351,65 +353,4 @@ pub fn shm_unlink(_name: &str) -> io::Result<()> {
 /// No MADV_* constants on Windows.
 pub fn advice_value(_index: usize) -> Option<i32> {
     None
-}
-
-/// Plain `memmove`: a file with a live view cannot shrink here, so there is
-/// no fault to catch.
-///
-/// # Safety
-/// Both ranges must lie in live mappings (or owned memory) of `n` bytes.
-pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> Result<(), Fault> {
-    // SAFETY: the caller's contract.
-    unsafe { std::ptr::copy(src, dst, n) };
-    Ok(())
-}
-
-/// `dst[k] = base[first + k*step]` for `k < count`.
-///
-/// # Safety
-/// Every index must lie in the mapping at `base`; `dst` holds `count` bytes.
-pub unsafe fn gather(
-    dst: *mut u8,
-    base: *const u8,
-    first: isize,
-    step: isize,
-    count: usize,
-) -> Result<(), Fault> {
-    for k in 0..count {
-        // SAFETY: the caller's contract.
-        unsafe { *dst.add(k) = base.offset(first + k as isize * step).read_volatile() };
-    }
-    Ok(())
-}
-
-/// `base[first + k*step] = src[k]` for `k < count`.
-///
-/// # Safety
-/// Every index must lie in the writable mapping at `base`; `src` holds
-/// `count` bytes.
-pub unsafe fn scatter(
-    base: *mut u8,
-    src: *const u8,
-    first: isize,
-    step: isize,
-    count: usize,
-) -> Result<(), Fault> {
-    for k in 0..count {
-        // SAFETY: the caller's contract.
-        unsafe {
-            base.offset(first + k as isize * step)
-                .write_volatile(*src.add(k))
-        };
-    }
-    Ok(())
-}
-
-/// Not known here.
-pub fn disk_full(_file: &File) -> bool {
-    false
-}
-
-/// The file's size.
-pub fn file_size(file: &File) -> io::Result<u64> {
-    Ok(file.metadata()?.len())
 }
