@@ -1,0 +1,54 @@
+"""CPython-API checks run as a component: exceptions, slicing, with, cursor."""
+
+import sys
+
+from wit_world import exports
+
+from wasm_mmap import mmap, os
+
+
+def expect(exc, msg, f, *args):
+    try:
+        f(*args)
+    except exc as e:
+        assert str(e) == msg, (str(e), msg)
+        return
+    raise AssertionError(f"expected {exc.__name__}({msg})")
+
+
+class Run(exports.Run):
+    def run(self) -> None:
+        fd = os.open("py.bin", os.O_RDWR | os.O_CREAT)
+        with open("py.bin", "wb") as f:
+            f.write(b"hello\nworld\n" + b"x" * 100)
+        with mmap.mmap(fd, 0) as m:
+            assert len(m) == 112 and m.size() == 112
+            assert m.readline() == b"hello\n" and m.tell() == 6
+            assert m.find(b"world") == 6 and m.find(b"hello") == -1 and m.rfind(b"x") == 111
+            assert m[0] == ord("h") and m[-1] == ord("x") and m[0:5] == b"hello" and m[4::-1] == b"olleh"
+            m[0:5] = b"HELLO"
+            m[5] = 33
+            assert m[:6] == b"HELLO!"
+            assert m.seek(0, 2) == 112
+            expect(ValueError, "seek out of range", m.seek, 1, 2)
+            expect(ValueError, "unknown seek type", m.seek, 0, 3)
+            expect(IndexError, "mmap index out of range", m.__getitem__, 112)
+            expect(IndexError, "mmap slice assignment is wrong size", m.__setitem__, slice(0, 2), b"abc")
+            expect(ValueError, "mmap item value must be in range(0, 256)", m.__setitem__, 0, 256)
+            expect(ValueError, "data out of range", m.write, b"z")
+            expect(ValueError, "read byte out of range", m.read_byte)
+            m.seek(0)
+            assert m.write(b"hi") == 2 and m.read(3) == b"LLO"
+            m.flush()
+            r = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            expect(TypeError, "mmap can't modify a readonly memory map.", r.write, b"a")
+            expect(OSError, "[Errno 22] Invalid argument", mmap.mmap, -1, 0)
+            a = mmap.mmap(-1, 10)
+            assert a[:] == bytes(10)
+            assert mmap.PAGESIZE == 4096
+        assert m.closed
+        expect(ValueError, "mmap closed or invalid", len, m)
+        with open("py.bin", "rb") as f:
+            assert f.read(6) == b"hiLLO!"
+        print("ok")
+        sys.stdout.flush()

@@ -1,0 +1,89 @@
+//! Guests in other languages, built from the same WIT by
+//! `guest/languages/build.sh` (which installs their toolchains), run under
+//! `wasm-mmap run` with asserted output, and talking to the Rust guests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use wasm_mmap_tests::*;
+
+/// Builds the other-language guests once per test binary.
+fn guests() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = cli()
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join("language-guests");
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest/languages/build.sh");
+            let ok = Command::new("bash")
+                .arg(script)
+                .arg(&out)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "guest/languages/build.sh failed");
+            out
+        })
+        .clone()
+}
+
+fn py(name: &str) -> String {
+    guests()
+        .join("python")
+        .join(format!("{name}.wasm"))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// CPython's mmap API over wasm-mmap, inside a componentize-py component.
+#[test]
+fn python_checks() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = format!("{}::.", d.path().display());
+    let out = run(&["run", "--dir", &dir, &py("checks")]);
+    assert_ok(&out);
+    assert_eq!(
+        &std::fs::read(d.path().join("py.bin")).unwrap()[..6],
+        b"hiLLO!"
+    );
+}
+
+/// The article's Python watcher, only its import line changed, prints what
+/// the Rust writer stores.
+#[test]
+fn python_seed_watcher_sees_rust_writer() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("xxx"), "start").unwrap();
+    let dir = format!("{}::.", d.path().display());
+    let watcher = Proc::spawn(&["run", "--dir", &dir, &py("run_seed_watcher")]);
+    // Its first look (at start-up) prints the file as it is.
+    assert_eq!(watcher.line(STEP), "b'start'");
+    let mut writer = Proc::spawn(&["run", "--dir", &dir, WRITER, "xxx"]);
+    writer.send("hello from rust");
+    // The seed polls every 5 seconds.
+    assert_eq!(watcher.line(STEP), "b'hello from rust'");
+    assert!(writer.finish().success());
+}
+
+/// The Python writer's lines reach the Rust watcher.
+#[test]
+fn rust_watcher_sees_python_writer() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("f.txt"), "x").unwrap();
+    let dir = format!("{}::.", d.path().display());
+    let watcher = Proc::spawn(&["run", "--dir", &dir, WATCHER, "f.txt"]);
+    assert_eq!(watcher.line(STEP), "x");
+    let mut writer = Proc::spawn(&["run", "--dir", &dir, &py("writer"), "f.txt"]);
+    assert_eq!(writer.line(STEP), "ready");
+    for line in ["hello from python", "a shorter one", "ünïcödé"] {
+        writer.send(line);
+        assert_eq!(watcher.line(STEP), line);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(writer.finish().success());
+}
