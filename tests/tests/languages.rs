@@ -87,3 +87,16 @@ fn rust_watcher_sees_python_writer() {
     }
     assert!(writer.finish().success());
 }
+
+/// A componentize-js guest maps a file, writes, finds and reads.
+#[test]
+fn javascript_example() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = format!("{}::.", d.path().display());
+    let js = guests().join("js/app.wasm");
+    let out = run(&["run", "--dir", &dir, js.to_str().unwrap()]);
+    assert_ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("HELLO from javascript, via a real map\n"), "{text}");
+    assert_eq!(std::fs::read(d.path().join("js.bin")).unwrap(), b"HELLO from javascript, via a real map");
+}
