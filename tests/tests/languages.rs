@@ -97,6 +97,30 @@ fn javascript_example() {
     let out = run(&["run", "--dir", &dir, js.to_str().unwrap()]);
     assert_ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("HELLO from javascript, via a real map\n"), "{text}");
-    assert_eq!(std::fs::read(d.path().join("js.bin")).unwrap(), b"HELLO from javascript, via a real map");
+    assert!(
+        text.starts_with("HELLO from javascript, via a real map\n"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("js.bin")).unwrap(),
+        b"HELLO from javascript, via a real map"
+    );
+}
+
+/// A C guest (wit-bindgen c, wasi-libc, the preview1 adapter) does the same.
+#[test]
+fn c_example() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = format!("{}::.", d.path().display());
+    let c = guests().join("c/app.wasm");
+    let out = run(&["run", "--dir", &dir, c.to_str().unwrap()]);
+    assert_ok(&out);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "HELLO from c, through a real map\nok\n"
+    );
+    assert_eq!(
+        std::fs::read(d.path().join("c.bin")).unwrap(),
+        b"HELLO from c, through a real map"
+    );
 }
