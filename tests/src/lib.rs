@@ -20,6 +20,17 @@ macro_rules! assert_test_exists {
     };
 }
 
+/// `WASM_MMAP_QUICK=1` skips the tests that install and build other
+/// toolchains (wine, other languages): a developer's quick path. CI never
+/// sets it. Says so on stderr when it skips.
+pub fn quick(test: &str) -> bool {
+    let q = std::env::var_os("WASM_MMAP_QUICK").is_some_and(|v| v == "1");
+    if q {
+        eprintln!("{test}: skipped (WASM_MMAP_QUICK=1)");
+    }
+    q
+}
+
 /// How long any single step of a test may take before it fails.
 pub const STEP: Duration = Duration::from_secs(20);
 

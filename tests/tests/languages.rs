@@ -43,6 +43,9 @@ fn py(name: &str) -> String {
 /// CPython's mmap API over wasm-mmap, inside a componentize-py component.
 #[test]
 fn python_checks() {
+    if quick("python_checks") {
+        return;
+    }
     let d = tempfile::tempdir().unwrap();
     let dir = format!("{}::.", d.path().display());
     let out = run(&["run", "--dir", &dir, &py("checks")]);
@@ -57,6 +60,9 @@ fn python_checks() {
 /// the Rust writer stores.
 #[test]
 fn python_seed_watcher_sees_rust_writer() {
+    if quick("python_seed_watcher_sees_rust_writer") {
+        return;
+    }
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("xxx"), "start").unwrap();
     let dir = format!("{}::.", d.path().display());
@@ -73,6 +79,9 @@ fn python_seed_watcher_sees_rust_writer() {
 /// The Python writer's lines reach the Rust watcher.
 #[test]
 fn rust_watcher_sees_python_writer() {
+    if quick("rust_watcher_sees_python_writer") {
+        return;
+    }
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("f.txt"), "x").unwrap();
     let dir = format!("{}::.", d.path().display());
@@ -91,6 +100,9 @@ fn rust_watcher_sees_python_writer() {
 /// A componentize-js guest maps a file, writes, finds and reads.
 #[test]
 fn javascript_example() {
+    if quick("javascript_example") {
+        return;
+    }
     let d = tempfile::tempdir().unwrap();
     let dir = format!("{}::.", d.path().display());
     let js = guests().join("js/app.wasm");
@@ -110,6 +122,9 @@ fn javascript_example() {
 /// A C guest (wit-bindgen c, wasi-libc, the preview1 adapter) does the same.
 #[test]
 fn c_example() {
+    if quick("c_example") {
+        return;
+    }
     let d = tempfile::tempdir().unwrap();
     let dir = format!("{}::.", d.path().display());
     let c = guests().join("c/app.wasm");

@@ -131,6 +131,9 @@ impl Wine {
 
 #[test]
 fn windows_host_under_wine() {
+    if quick("windows_host_under_wine") {
+        return;
+    }
     if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
         eprintln!("windows_host_under_wine: needs an x86_64 Linux host; not run");
         return;
