@@ -13,11 +13,16 @@ root=$(cd "$here/../.." && pwd)
 out=${1:?usage: build.sh OUT_DIR}
 mkdir -p "$out/python"
 
-if ! command -v componentize-py >/dev/null 2>&1; then
+# Called through its entry point, not its console script, so that nothing depends on where pip put
+# the script (a pyenv shim appears only after `pyenv rehash`).
+componentize_py() {
+  python3 -c 'import sys, componentize_py; sys.argv[0] = "componentize-py"; sys.exit(componentize_py.script())' "$@"
+}
+if ! python3 -c 'import componentize_py' 2>/dev/null; then
   python3 -m pip install --quiet 'componentize-py==0.25.1'
 fi
 for app in checks run_seed_watcher writer; do
-  componentize-py -d "$root/wit" -w command componentize \
+  componentize_py -d "$root/wit" -w command componentize \
     -p "$root/guest/python" -p "$root/guest/python/examples" "$app" -o "$out/python/$app.wasm" >/dev/null
 done
 
