@@ -738,18 +738,9 @@ impl Mmap {
         a: u32,
         b: u32,
     ) -> Result<u32, ErrorCode> {
-        let o = if op == AtomicOp::Load {
-            self.open_mut()?
-        } else {
-            self.writable()?
-        };
-        let i = o.word(offset, 4)?;
-        let p = o.region.ptr().wrapping_add(i);
-        // SAFETY: `i` is 4-aligned within the live region (checked above);
-        // the map is writable unless the operation only loads.
-        o.access(i, i + 4, op != AtomicOp::Load, || unsafe {
-            sys::atomic32(op, p, a, b)
-        })
+        // SAFETY: `word_op` passes a 4-aligned pointer inside the live
+        // region, writable unless the operation only loads.
+        self.word_op(op, offset, 4, |p| unsafe { sys::atomic32(op, p, a, b) })
     }
 
     /// An atomic operation on the u64 at `offset` (8-aligned).
@@ -760,17 +751,28 @@ impl Mmap {
         a: u64,
         b: u64,
     ) -> Result<u64, ErrorCode> {
+        // SAFETY: as in atomic32, 8-aligned.
+        self.word_op(op, offset, 8, |p| unsafe { sys::atomic64(op, p, a, b) })
+    }
+
+    /// Runs `f` on the `size`-aligned word at `offset`, through the same
+    /// checks as every other access (closed, read-only unless loading,
+    /// alignment and range, the fault guard and the file-size check).
+    fn word_op<T>(
+        &mut self,
+        op: AtomicOp,
+        offset: u64,
+        size: u64,
+        f: impl FnOnce(*mut u8) -> Result<T, sys::Fault>,
+    ) -> Result<T, ErrorCode> {
         let o = if op == AtomicOp::Load {
             self.open_mut()?
         } else {
             self.writable()?
         };
-        let i = o.word(offset, 8)?;
+        let i = o.word(offset, size)?;
         let p = o.region.ptr().wrapping_add(i);
-        // SAFETY: as in atomic32, 8-aligned.
-        o.access(i, i + 8, op != AtomicOp::Load, || unsafe {
-            sys::atomic64(op, p, a, b)
-        })
+        o.access(i, i + size as usize, op != AtomicOp::Load, || f(p))
     }
 
     /// Blocks while the u32 at `offset` equals `expected` (futex wait),

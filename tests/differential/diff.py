@@ -368,7 +368,7 @@ def compare(seq, run, guest_lines, pydir, gdir):
     if upto is None and len(want) != len(got):
         return f"python gave {len(want)} lines, wasm-mmap {len(got)}"
     if upto is None and seq.kind == "file":
-        pb = open(os.path.join(pydir, seq.name + ".bin"), "rb").read()
+        pb = open(run.path, "rb").read()
         gb = open(os.path.join(gdir, seq.name + ".bin"), "rb").read()
         if pb != gb:
             return f"final file differs: python {len(pb)} bytes, wasm-mmap {len(gb)} bytes"
@@ -381,8 +381,9 @@ def check(seqs_runs, cli, guest, work):
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
     seqs = [s for s, _ in seqs_runs]
-    # Python ran while generating; rerun to get fresh files for comparison.
-    runs = [replay_python(s, pydir) for s in seqs]
+    # A sequence CPython already ran while it was generated (its file is in
+    # gen_dir) keeps that run; replayed and minimised ones run here.
+    runs = [r if r is not None else replay_python(s, pydir) for s, r in seqs_runs]
     guest_out = run_guest(seqs, gdir, cli, guest)
     bad = []
     for s, r in zip(seqs, runs):
@@ -471,9 +472,9 @@ def main():
             while done < args.sequences:
                 k = min(args.batch, args.sequences - done)
                 batch = [gen_seq(rng, f"s{done + i}", args.max_calls, gen_dir) for i in range(k)]
+                bad, calls = check(batch, args.cli, args.guest, work)
                 shutil.rmtree(gen_dir)
                 os.makedirs(gen_dir)
-                bad, calls = check(batch, args.cli, args.guest, work)
                 divergences += bad
                 total_seqs += k
                 total_calls += calls
