@@ -8,7 +8,9 @@
 //! sequence (u32, bumped and notified after each read: the sender waits on
 //! it). Waits re-check after loading the sequence, so no wake-up is lost.
 
-use crate::{Mmap, Result};
+use crate::ErrorCode;
+use crate::error::{Error, Result};
+use crate::mmap::Mmap;
 use std::io;
 use std::time::Duration;
 
@@ -48,7 +50,7 @@ pub fn channel_open(m: Mmap) -> Result<Receiver> {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    Err(crate::Error(crate::ErrorCode::ValueError(
+    Err(Error(ErrorCode::ValueError(
         "no channel in this map".into(),
     )))
 }

@@ -1,21 +1,95 @@
-//! The WIT `error-code` and the one place OS errors become it.
+//! Python's exceptions as host values, their constructors, and the split
+//! between an error the guest receives and a trap (a host bug).
 
-use crate::{ErrorCode, OsError};
+use crate::errno;
+use std::fmt;
 use std::io;
 
-/// A failed host call: an error the guest receives as `error-code`, or a
-/// trap. Traps are for host bugs only (a lost resource table entry): guest
-/// mistakes are always [`Error::Guest`].
+/// The exception Python raises for an mmap call: its class and Python's
+/// message. The WIT `error-code` carries exactly this to the guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MmapError {
+    /// `ValueError`: a bad value, or the map is closed.
+    ValueError(String),
+    /// `IndexError`: an index or a slice assignment out of range.
+    IndexError(String),
+    /// `TypeError`: the map's access forbids the operation.
+    TypeError(String),
+    /// `OverflowError`: a value too large or negative where it cannot be.
+    OverflowError(String),
+    /// `OSError(errno, message)`, with Linux's errno numbering.
+    OsError {
+        /// The POSIX errno number.
+        errno: i32,
+        /// Its text (and, for a host limit, which limit).
+        message: String,
+    },
+}
+
+impl MmapError {
+    /// Python's exception class name.
+    pub fn class(&self) -> &'static str {
+        match self {
+            MmapError::ValueError(_) => "ValueError",
+            MmapError::IndexError(_) => "IndexError",
+            MmapError::TypeError(_) => "TypeError",
+            MmapError::OverflowError(_) => "OverflowError",
+            MmapError::OsError { .. } => "OSError",
+        }
+    }
+
+    /// The errno of an `OSError`.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            MmapError::OsError { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        match self {
+            MmapError::ValueError(m)
+            | MmapError::IndexError(m)
+            | MmapError::TypeError(m)
+            | MmapError::OverflowError(m)
+            | MmapError::OsError { message: m, .. } => m,
+        }
+    }
+}
+
+impl fmt::Display for MmapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MmapError::OsError { errno, message } => {
+                write!(f, "OSError: [Errno {errno}] {message}")
+            }
+            e => write!(f, "{}: {}", e.class(), e.message()),
+        }
+    }
+}
+
+impl std::error::Error for MmapError {}
+
+impl From<io::Error> for MmapError {
+    fn from(e: io::Error) -> Self {
+        os_error(errno::of_io(&e))
+    }
+}
+
+/// A failed host call: an error the guest receives, or a trap. Traps are
+/// for host bugs only (a lost resource table entry): guest mistakes are
+/// always [`Error::Guest`].
 #[derive(Debug)]
 pub enum Error {
-    /// Returned to the guest.
-    Guest(ErrorCode),
+    /// Returned to the guest as its `error-code`.
+    Guest(MmapError),
     /// Aborts the guest: a host bug.
     Trap(wasmtime::Error),
 }
 
-impl From<ErrorCode> for Error {
-    fn from(e: ErrorCode) -> Self {
+impl From<MmapError> for Error {
+    fn from(e: MmapError) -> Self {
         Error::Guest(e)
     }
 }
@@ -32,114 +106,56 @@ impl From<wasmtime::component::ResourceTableError> for Error {
     }
 }
 
-/// Linux's strerror text for the errno values the host reports, so a guest
-/// sees the same message on every host OS.
-fn strerror(n: i32) -> Option<&'static str> {
-    Some(match n {
-        1 => "Operation not permitted",
-        2 => "No such file or directory",
-        5 => "Input/output error",
-        9 => "Bad file descriptor",
-        11 => "Resource temporarily unavailable",
-        12 => "Cannot allocate memory",
-        13 => "Permission denied",
-        14 => "Bad address",
-        16 => "Device or resource busy",
-        17 => "File exists",
-        19 => "No such device",
-        21 => "Is a directory",
-        22 => "Invalid argument",
-        24 => "Too many open files",
-        27 => "File too large",
-        28 => "No space left on device",
-        30 => "Read-only file system",
-        36 => "File name too long",
-        75 => "Value too large for defined data type",
-        95 => "Operation not supported",
-        _ => return None,
-    })
-}
-
 /// Python's `OSError(n, strerror(n))`.
-pub(crate) fn errno(n: i32) -> ErrorCode {
-    let message = strerror(n).map_or_else(
-        || {
-            let s = io::Error::from_raw_os_error(n).to_string();
-            s.split(" (os error").next().unwrap_or(&s).to_string()
-        },
-        str::to_string,
-    );
-    ErrorCode::OsError(OsError { errno: n, message })
+pub fn os_error(n: i32) -> MmapError {
+    MmapError::OsError {
+        errno: n,
+        message: errno::message(n),
+    }
 }
 
 /// The answer where Python would die of SIGBUS: the file under the map was
 /// shortened by someone else, so the bytes asked for no longer exist.
-pub(crate) fn efault() -> ErrorCode {
-    ErrorCode::OsError(OsError {
-        errno: 14,
+pub fn efault() -> MmapError {
+    MmapError::OsError {
+        errno: errno::EFAULT,
         message: "Bad address: the mapped file was truncated under the map".to_string(),
-    })
-}
-
-/// The POSIX errno for an `io::Error` that carries no OS code (or carries a
-/// non-POSIX one, on Windows).
-fn errno_of_kind(kind: io::ErrorKind) -> i32 {
-    use io::ErrorKind::*;
-    match kind {
-        NotFound => 2,
-        PermissionDenied => 13,
-        AlreadyExists => 17,
-        InvalidInput | InvalidData => 22,
-        OutOfMemory => 12,
-        FileTooLarge => 27,
-        StorageFull => 28,
-        ReadOnlyFilesystem => 30,
-        Unsupported => 95,
-        IsADirectory => 21,
-        ResourceBusy => 16,
-        _ => 5,
     }
 }
 
-impl From<io::Error> for ErrorCode {
-    fn from(e: io::Error) -> Self {
-        #[cfg(unix)]
-        if let Some(n) = e.raw_os_error() {
-            return errno(n);
-        }
-        errno(errno_of_kind(e.kind()))
-    }
+/// Python's `ValueError(m)`.
+pub fn value_error(m: &str) -> MmapError {
+    MmapError::ValueError(m.to_string())
 }
 
-pub(crate) fn value_error(m: &str) -> ErrorCode {
-    ErrorCode::ValueError(m.to_string())
+/// Python's `IndexError(m)`.
+pub fn index_error(m: &str) -> MmapError {
+    MmapError::IndexError(m.to_string())
 }
 
-pub(crate) fn index_error(m: &str) -> ErrorCode {
-    ErrorCode::IndexError(m.to_string())
+/// Python's `TypeError(m)`.
+pub fn type_error(m: &str) -> MmapError {
+    MmapError::TypeError(m.to_string())
 }
 
-pub(crate) fn type_error(m: &str) -> ErrorCode {
-    ErrorCode::TypeError(m.to_string())
-}
-
-pub(crate) fn overflow_error(m: &str) -> ErrorCode {
-    ErrorCode::OverflowError(m.to_string())
+/// Python's `OverflowError(m)`.
+pub fn overflow_error(m: &str) -> MmapError {
+    MmapError::OverflowError(m.to_string())
 }
 
 /// Python's `ValueError("mmap closed or invalid")`.
-pub(crate) fn closed() -> ErrorCode {
+pub fn closed() -> MmapError {
     value_error("mmap closed or invalid")
 }
 
-/// Python's `MemoryError` has no WIT case; a host limit answers as the OS
-/// would when out of memory (ENOMEM), naming the limit and its CLI flag.
-pub(crate) fn over_limit(what: &str, limit: u64, flag: &str) -> ErrorCode {
-    ErrorCode::OsError(OsError {
-        errno: 12,
+/// A host limit. Python's `MemoryError` has no WIT case, so the answer is
+/// what the OS gives when out of memory (ENOMEM), naming the limit as the
+/// embedding API spells it.
+pub fn over_limit(what: &str, limit: &str, value: u64) -> MmapError {
+    MmapError::OsError {
+        errno: errno::ENOMEM,
         message: format!(
-            "Cannot allocate memory: {what} would exceed the host's limit of {limit} ({}, --{flag})",
-            flag.replace('-', "_")
+            "Cannot allocate memory: {what} would exceed the host's limit {limit} = {value}"
         ),
-    })
+    }
 }

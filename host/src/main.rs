@@ -101,9 +101,22 @@ impl WasiView for State {
     }
 }
 
-/// `HOST[::GUEST]`.
-fn split_dir(spec: &str) -> (&str, &str) {
-    spec.split_once("::").unwrap_or((spec, spec))
+/// `HOST[::GUEST]`; neither part may be empty.
+fn split_dir(spec: &str) -> Result<(&str, &str), String> {
+    let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+    if host.is_empty() || guest.is_empty() {
+        return Err(format!(
+            "--dir {spec:?}: expected HOST[::GUEST], both non-empty"
+        ));
+    }
+    Ok((host, guest))
+}
+
+/// Prints one diagnostic line on stderr. Never panics: a closed or full
+/// stderr loses the line, not the exit status.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// A one-line message for a failure, never a backtrace.
@@ -147,7 +160,8 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     for kv in &args.envs {
         let (k, v) = kv
             .split_once('=')
-            .ok_or_else(|| format!("--env {kv}: expected NAME=VALUE"))?;
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| format!("--env {kv:?}: expected NAME=VALUE with a non-empty NAME"))?;
         wasi.env(k, v);
     }
     for (spec, writable) in args
@@ -156,7 +170,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .map(|d| (d, true))
         .chain(args.ro_dirs.iter().map(|d| (d, false)))
     {
-        let (host, guest) = split_dir(spec);
+        let (host, guest) = split_dir(spec)?;
         let perms = if writable {
             FsPerms::ReadWrite
         } else {
@@ -180,11 +194,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .max_map_bytes(args.max_map_bytes)
         .max_read_bytes(args.max_read_bytes);
     if let Some(ns) = &args.shm_namespace {
-        if ns.is_empty() || ns.len() > 200 || ns.contains(['/', '\\', '\0']) {
-            return Err(format!(
-                "--shm-namespace {ns:?}: 1 to 200 bytes, without '/', '\\' or NUL"
-            ));
-        }
+        wasm_mmap::check_shm_namespace(ns).map_err(|e| format!("--shm-namespace: {e}"))?;
         mmap = mmap.shm_namespace(ns);
     }
     for name in &args.shm_allow {
@@ -205,7 +215,7 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
             if let Some(exit) = e.downcast_ref::<I32Exit>() {
                 return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
             }
-            eprintln!("error: guest trapped: {}", trap_text(&e));
+            say(&format!("error: guest trapped: {}", trap_text(&e)));
             Ok(ExitCode::from(TRAP_EXIT))
         }
     }
@@ -226,7 +236,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Run(args) => run(args).unwrap_or_else(|msg| {
-            eprintln!("error: {msg}");
+            say(&format!("error: {msg}"));
             ExitCode::FAILURE
         }),
     }

@@ -1,13 +1,16 @@
 //! Platforms without memory mapping: everything compiles, every map fails
-//! with ENODEV (as memmap2's stub does).
+//! (as memmap2's stub does). Compiled into every test build by `mod.rs`, so
+//! it keeps up with the contract.
 
 use super::Share;
 pub use super::portable::{
-    ChangeWatch, atomic32, atomic64, copy, disk_full, file_size, gather, notify, scatter, wait32,
+    PollWatch as ChangeWatch, atomic32, atomic64, copy, disk_full, file_size, gather, names_fifo,
+    notify, scatter, wait32,
 };
 
 use std::fs::File;
 use std::io;
+use std::sync::Arc;
 
 fn unsupported() -> io::Error {
     io::Error::new(
@@ -28,12 +31,12 @@ pub fn allocation_granularity() -> usize {
 
 /// Never constructed here.
 pub struct Region {
-    _never: std::convert::Infallible,
+    never: std::convert::Infallible,
 }
 
 impl Region {
     /// Always fails.
-    pub fn map_file(_: &File, _: u64, _: usize, _: Share) -> io::Result<Region> {
+    pub fn map_file(_: &Arc<File>, _: u64, _: usize, _: Share) -> io::Result<Region> {
         Err(unsupported())
     }
     /// Always fails.
@@ -42,24 +45,59 @@ impl Region {
     }
     /// Unreachable.
     pub fn len(&self) -> usize {
-        match self._never {}
+        match self.never {}
     }
     /// Unreachable.
-    pub fn ptr(&self) -> *mut u8 {
-        match self._never {}
+    pub fn file(&self) -> Option<&Arc<File>> {
+        match self.never {}
     }
     /// Unreachable.
-    pub fn msync(&self, _: usize, _: usize) -> io::Result<()> {
-        match self._never {}
+    pub(super) fn ptr(&self) -> *mut u8 {
+        match self.never {}
     }
     /// Unreachable.
-    pub fn madvise(&self, _: usize, _: usize, _: i32) -> io::Result<()> {
-        match self._never {}
+    pub(super) fn msync(&self, _: usize, _: usize) -> io::Result<()> {
+        match self.never {}
     }
     /// Unreachable.
-    pub fn resize(&mut self, _: usize, _: Option<(&File, u64, Share)>) -> io::Result<()> {
-        match self._never {}
+    pub(super) fn madvise(&self, _: usize, _: usize, _: i32) -> io::Result<()> {
+        match self.never {}
     }
+    /// Unreachable.
+    pub fn resize(&mut self, _: usize, _: u64, _: Share) -> io::Result<()> {
+        match self.never {}
+    }
+}
+
+/// Never constructed here.
+pub struct NamedObject {
+    never: std::convert::Infallible,
+}
+
+impl NamedObject {
+    /// Unreachable.
+    pub fn size(&self) -> io::Result<u64> {
+        match self.never {}
+    }
+    /// Unreachable.
+    pub fn map(&self, _: u64, _: usize, _: Share) -> io::Result<Region> {
+        match self.never {}
+    }
+}
+
+/// Always fails.
+pub fn open_named(_: &str, _: Option<u64>, _: bool, _: bool) -> io::Result<(NamedObject, bool)> {
+    Err(unsupported())
+}
+
+/// Always fails.
+pub fn map_file_tagged(_: &Arc<File>, _: &str, _: u64, _: usize, _: Share) -> io::Result<Region> {
+    Err(unsupported())
+}
+
+/// Always fails.
+pub fn shm_unlink(_: &str) -> io::Result<()> {
+    Err(unsupported())
 }
 
 /// No advice here.

@@ -1,8 +1,19 @@
-use super::{AtomicOp, Fault, Share, Waited};
-use memmap2::{MmapOptions, MmapRaw};
+//! Unix: maps through memmap2, copies through `guard.c` (SIGBUS becomes a
+//! return value), named memory through POSIX `shm_open`. What only Linux
+//! has (futex, inotify, openat2, mremap) comes from `linux.rs`; other Unix
+//! systems use the portable fallbacks.
+
+use super::{AtomicOp, Share, memmap};
+use memmap2::MmapRaw;
 use std::fs::File;
 use std::io;
-use std::sync::Once;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::sync::{Arc, Once};
+
+#[cfg(target_os = "linux")]
+pub use super::linux::{ChangeWatch, names_fifo, notify, wait32};
+#[cfg(not(target_os = "linux"))]
+pub use super::portable::{PollWatch as ChangeWatch, names_fifo, notify, wait32};
 
 // `guard.c`: copies that turn SIGBUS into a return value (see that file for
 // why a jump out of a signal handler is sound here).
@@ -45,18 +56,14 @@ fn install_guard() {
     });
 }
 
-fn guarded(rc: libc::c_int) -> Result<(), Fault> {
-    if rc == 0 { Ok(()) } else { Err(Fault) }
-}
-
 /// `memmove(dst, src, n)` where either side may be mapped memory that can
-/// vanish: a fault is returned, not raised.
+/// vanish: false if a page faulted.
 ///
 /// # Safety
 /// Both ranges must lie in live mappings (or owned memory) of `n` bytes.
-pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> Result<(), Fault> {
+pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> bool {
     // SAFETY: the caller's contract; faults are caught by the guard.
-    guarded(unsafe { wmm_copy(dst, src, n) })
+    unsafe { wmm_copy(dst, src, n) == 0 }
 }
 
 /// `dst[k] = base[first + k*step]` for `k < count`, fault-guarded.
@@ -69,9 +76,9 @@ pub unsafe fn gather(
     first: isize,
     step: isize,
     count: usize,
-) -> Result<(), Fault> {
+) -> bool {
     // SAFETY: the caller's contract; faults are caught by the guard.
-    guarded(unsafe { wmm_gather(dst, base, first, step, count) })
+    unsafe { wmm_gather(dst, base, first, step, count) == 0 }
 }
 
 /// `base[first + k*step] = src[k]` for `k < count`, fault-guarded.
@@ -85,14 +92,37 @@ pub unsafe fn scatter(
     first: isize,
     step: isize,
     count: usize,
-) -> Result<(), Fault> {
+) -> bool {
     // SAFETY: the caller's contract; faults are caught by the guard.
-    guarded(unsafe { wmm_scatter(base, src, first, step, count) })
+    unsafe { wmm_scatter(base, src, first, step, count) == 0 }
+}
+
+/// An atomic operation on the aligned u32 at `p`, fault-guarded.
+///
+/// # Safety
+/// `p` must be 4-aligned inside a live mapping (writable for all but loads).
+pub unsafe fn atomic32(op: AtomicOp, p: *mut u8, a: u32, b: u32, out: &mut u32) -> bool {
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    unsafe { wmm_atomic32(op as libc::c_int, p.cast(), a, b, out) == 0 }
+}
+
+/// An atomic operation on the aligned u64 at `p`, fault-guarded.
+///
+/// # Safety
+/// `p` must be 8-aligned inside a live mapping (writable for all but loads).
+pub unsafe fn atomic64(op: AtomicOp, p: *mut u8, a: u64, b: u64, out: &mut u64) -> bool {
+    // SAFETY: the caller's contract; faults are caught by the guard.
+    unsafe { wmm_atomic64(op as libc::c_int, p.cast(), a, b, out) == 0 }
 }
 
 /// A named shared memory object: POSIX `shm_open` here.
 pub struct NamedObject {
-    file: File,
+    file: Arc<File>,
+}
+
+fn shm_path(name: &str) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(format!("/{name}"))
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
 /// Opens the POSIX shared memory object `/name` (mode 0600). With
@@ -104,14 +134,12 @@ pub fn open_named(
     exclusive: bool,
     write: bool,
 ) -> io::Result<(NamedObject, bool)> {
-    use std::os::fd::FromRawFd;
-    let path = std::ffi::CString::new(format!("/{name}"))
-        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let path = shm_path(name)?;
     let open = |flags: libc::c_int| {
         // SAFETY: a valid C string; shm_open returns a new fd or -1.
         let fd = unsafe { libc::shm_open(path.as_ptr(), flags | libc::O_CLOEXEC, 0o600) };
-        // SAFETY: a fresh descriptor, owned by the File from here on.
         if fd >= 0 {
+            // SAFETY: a fresh descriptor, owned by the File from here on.
             Ok(unsafe { File::from_raw_fd(fd) })
         } else {
             Err(io::Error::last_os_error())
@@ -121,6 +149,7 @@ pub fn open_named(
         match open(libc::O_RDWR | libc::O_CREAT | libc::O_EXCL) {
             Ok(file) => {
                 file.set_len(size)?;
+                let file = Arc::new(file);
                 return Ok((NamedObject { file }, true));
             }
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) && !exclusive => {}
@@ -128,29 +157,25 @@ pub fn open_named(
         }
     }
     let file = open(if write { libc::O_RDWR } else { libc::O_RDONLY })?;
+    let file = Arc::new(file);
     Ok((NamedObject { file }, false))
 }
 
 impl NamedObject {
     /// The object's size, from the OS.
     pub fn size(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        file_size(&self.file)
     }
 
     /// Maps `[offset, offset+len)` of the object.
     pub fn map(&self, offset: u64, len: usize, share: Share) -> io::Result<Region> {
         Region::map_file(&self.file, offset, len, share)
     }
-
-    /// The object as a file (for `size()` and `resize`), where it is one.
-    pub fn into_file(self) -> Option<File> {
-        Some(self.file)
-    }
 }
 
 /// Unix has no named file mappings.
 pub fn map_file_tagged(
-    _file: &File,
+    _file: &Arc<File>,
     _name: &str,
     _offset: u64,
     _len: usize,
@@ -161,8 +186,7 @@ pub fn map_file_tagged(
 
 /// Removes the POSIX shared memory object `/name`.
 pub fn shm_unlink(name: &str) -> io::Result<()> {
-    let path = std::ffi::CString::new(format!("/{name}"))
-        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let path = shm_path(name)?;
     // SAFETY: a valid C string.
     if unsafe { libc::shm_unlink(path.as_ptr()) } == 0 {
         Ok(())
@@ -171,12 +195,11 @@ pub fn shm_unlink(name: &str) -> io::Result<()> {
     }
 }
 
-/// The file's size by one `fstat` (lighter than std's `statx`): this runs
-/// on every access to a file map.
+/// The file's size by one `fstat` (lighter than std's `statx`).
 pub fn file_size(file: &File) -> io::Result<u64> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fstat writes only into the struct we pass.
+    // SAFETY: all-zero is a valid `stat`; fstat writes only into it.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a live descriptor and our own struct.
     if unsafe { libc::fstat(file.as_raw_fd(), &mut st) } == 0 {
         Ok(st.st_size as u64)
     } else {
@@ -187,9 +210,9 @@ pub fn file_size(file: &File) -> io::Result<u64> {
 /// Whether the filesystem holding `file` has no free blocks left (so a
 /// fault on a write was the disk filling up).
 pub fn disk_full(file: &File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fstatvfs writes only into the struct we pass.
+    // SAFETY: all-zero is a valid `statvfs`; fstatvfs writes only into it.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a live descriptor and our own struct.
     let rc = unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) };
     rc == 0 && st.f_bavail == 0
 }
@@ -206,33 +229,29 @@ pub fn allocation_granularity() -> usize {
     page_size()
 }
 
-/// One live OS mapping of at least one byte. Unmapped on drop.
+/// One live OS mapping of at least one byte, and the file behind it (none
+/// for anonymous memory). Unmapped on drop.
 pub struct Region {
     map: MmapRaw,
+    file: Option<Arc<File>>,
 }
 
 impl Region {
     /// Maps `len` bytes of `file` from `offset` (already checked to be
     /// page-aligned and inside the file by the caller).
-    pub fn map_file(file: &File, offset: u64, len: usize, share: Share) -> io::Result<Region> {
+    pub fn map_file(file: &Arc<File>, offset: u64, len: usize, share: Share) -> io::Result<Region> {
         install_guard();
-        let mut opts = MmapOptions::new();
-        opts.offset(offset).len(len);
-        let map = match share {
-            Share::SharedWrite => opts.map_raw(file)?,
-            Share::SharedRead => opts.map_raw_read_only(file)?,
-            // SAFETY: the memmap2 contract is about Rust references into the
-            // map; we never create any (all access is by raw-pointer copy).
-            Share::Private => MmapRaw::from(unsafe { opts.map_copy(file)? }),
-        };
-        Ok(Region { map })
+        Ok(Region {
+            map: memmap::map_file(file, offset, len, share)?,
+            file: Some(file.clone()),
+        })
     }
 
     /// Anonymous zero-filled memory of `len` (> 0) bytes.
     pub fn map_anon(len: usize) -> io::Result<Region> {
-        let map = MmapOptions::new().len(len).map_anon()?;
         Ok(Region {
-            map: MmapRaw::from(map),
+            map: memmap::map_anon(len)?,
+            file: None,
         })
     }
 
@@ -241,16 +260,21 @@ impl Region {
         self.map.len()
     }
 
+    /// The file behind the map.
+    pub fn file(&self) -> Option<&Arc<File>> {
+        self.file.as_ref()
+    }
+
     /// Base address; valid for `len()` bytes while `self` lives.
-    pub fn ptr(&self) -> *mut u8 {
+    pub(super) fn ptr(&self) -> *mut u8 {
         self.map.as_mut_ptr()
     }
 
     /// msync(MS_SYNC) of exactly `[off, off+len)`, unaligned `off` included
     /// (EINVAL, as Python reports it), unlike memmap2's aligning flush.
-    pub fn msync(&self, off: usize, len: usize) -> io::Result<()> {
-        debug_assert!(off.checked_add(len).is_some_and(|e| e <= self.len()));
-        // SAFETY: the range lies inside our live mapping.
+    pub(super) fn msync(&self, off: usize, len: usize) -> io::Result<()> {
+        // SAFETY: the range lies inside our live mapping (checked by the
+        // caller in mod.rs).
         let rc = unsafe { libc::msync(self.ptr().add(off).cast(), len, libc::MS_SYNC) };
         if rc == 0 {
             Ok(())
@@ -260,11 +284,10 @@ impl Region {
     }
 
     /// madvise(2) on exactly `[off, off+len)`; `advice` is the raw constant.
-    pub fn madvise(&self, off: usize, len: usize, advice: i32) -> io::Result<()> {
-        debug_assert!(off.checked_add(len).is_some_and(|e| e <= self.len()));
+    pub(super) fn madvise(&self, off: usize, len: usize, advice: i32) -> io::Result<()> {
         // SAFETY: the range lies inside our live mapping. The advice values
-        // allowed by the WIT change no memory safety property of a mapping
-        // we only touch through raw pointers (DONTNEED/FREE may zero private
+        // the WIT allows change no memory-safety property of a mapping only
+        // touched through raw pointers (DONTNEED/FREE may zero private
         // pages, which is their documented meaning).
         let rc = unsafe { libc::madvise(self.ptr().add(off).cast(), len, advice) };
         if rc == 0 {
@@ -276,39 +299,18 @@ impl Region {
 
     /// Changes the length to `new_len` (> 0), keeping the contents that
     /// remain in range (Python's `mremap(MREMAP_MAYMOVE)`). For a file map
-    /// the caller has already set the file's size.
-    pub fn resize(&mut self, new_len: usize, file: Option<(&File, u64, Share)>) -> io::Result<()> {
+    /// the caller has already set the file's size; `offset` and `share` are
+    /// the map's.
+    pub fn resize(&mut self, new_len: usize, offset: u64, share: Share) -> io::Result<()> {
         #[cfg(target_os = "linux")]
         {
-            let _ = file;
-            // SAFETY: no reference into the map exists; the caller set the
-            // file size first, and accesses are checked against it.
-            unsafe {
-                self.map
-                    .remap(new_len, memmap2::RemapOptions::new().may_move(true))
-            }
+            let _ = (offset, share);
+            super::linux::remap(&mut self.map, new_len)
         }
         #[cfg(not(target_os = "linux"))]
         {
-            // No mremap: map afresh. File maps read their contents from the
-            // file; anonymous memory is copied over.
-            let new = match file {
-                Some((f, offset, share)) => Region::map_file(f, offset, new_len, share)?,
-                None => {
-                    let new = Region::map_anon(new_len)?;
-                    // SAFETY: both regions are live, distinct, and at least
-                    // `min(len)` long.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(
-                            self.ptr(),
-                            new.ptr(),
-                            self.len().min(new_len),
-                        )
-                    };
-                    new
-                }
-            };
-            *self = new;
+            let file = self.file.as_deref().map(|f| (f, offset, share));
+            self.map = memmap::remap_by_copy(&self.map, new_len, file)?;
             Ok(())
         }
     }
@@ -354,194 +356,27 @@ pub fn advice_value(index: usize) -> Option<i32> {
     TABLE.get(index).copied().flatten()
 }
 
-/// An atomic operation on the aligned u32 at `p`, fault-guarded.
-///
-/// # Safety
-/// `p` must be 4-aligned inside a live mapping (writable for all but loads).
-pub unsafe fn atomic32(op: AtomicOp, p: *mut u8, a: u32, b: u32) -> Result<u32, Fault> {
-    let mut out = 0;
-    // SAFETY: the caller's contract; faults are caught by the guard.
-    guarded(unsafe { wmm_atomic32(op as libc::c_int, p.cast(), a, b, &mut out) })?;
-    Ok(out)
-}
-
-/// An atomic operation on the aligned u64 at `p`, fault-guarded.
-///
-/// # Safety
-/// `p` must be 8-aligned inside a live mapping (writable for all but loads).
-pub unsafe fn atomic64(op: AtomicOp, p: *mut u8, a: u64, b: u64) -> Result<u64, Fault> {
-    let mut out = 0;
-    // SAFETY: the caller's contract; faults are caught by the guard.
-    guarded(unsafe { wmm_atomic64(op as libc::c_int, p.cast(), a, b, &mut out) })?;
-    Ok(out)
-}
-
-/// Blocks while the u32 at `p` equals `expected`, for at most `timeout`:
-/// a shared (not process-private) futex, so waiters and wakers in other
-/// processes mapping the same page meet. A vanished page is EFAULT from
-/// the kernel, not a signal.
-///
-/// # Safety
-/// `p` must be 4-aligned inside a live shared mapping.
-#[cfg(target_os = "linux")]
-pub unsafe fn wait32(
-    p: *mut u8,
-    expected: u32,
-    timeout: std::time::Duration,
-) -> io::Result<Waited> {
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-    };
-    // SAFETY: FUTEX_WAIT reads the word at `p` (checked by the kernel).
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            p,
-            libc::FUTEX_WAIT,
-            expected,
-            &ts,
-            0usize,
-            0u32,
-        )
-    };
-    if rc == 0 {
-        return Ok(Waited::Woken);
-    }
-    let e = io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EAGAIN) => Ok(Waited::Mismatch),
-        Some(libc::ETIMEDOUT) => Ok(Waited::TimedOut),
-        Some(libc::EINTR) => Ok(Waited::Woken),
-        _ => Err(e),
-    }
-}
-
-/// Wakes up to `count` waiters on the u32 at `p`; how many were woken.
-///
-/// # Safety
-/// `p` must be 4-aligned inside a live shared mapping.
-#[cfg(target_os = "linux")]
-pub unsafe fn notify(p: *mut u8, count: u32) -> io::Result<u32> {
-    let n = count.min(i32::MAX as u32);
-    // SAFETY: FUTEX_WAKE only uses the address as a key.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            p,
-            libc::FUTEX_WAKE,
-            n,
-            0usize,
-            0usize,
-            0u32,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc as u32)
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub use super::portable::{ChangeWatch, notify, wait32};
-
-/// Watches a file for modification by anyone, through inotify.
-#[cfg(target_os = "linux")]
-pub struct ChangeWatch {
-    fd: std::os::fd::OwnedFd,
-}
-
-#[cfg(target_os = "linux")]
-impl ChangeWatch {
-    /// Starts watching `file` (through its /proc/self/fd link: no path is
-    /// needed, and none is revealed).
-    pub fn new(file: &File) -> io::Result<ChangeWatch> {
-        use std::os::fd::{AsRawFd, FromRawFd};
-        // SAFETY: inotify_init1 returns a new fd or -1.
-        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: a fresh descriptor we own from here on.
-        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-        let path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
-            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        let mask = libc::IN_MODIFY
-            | libc::IN_ATTRIB
-            | libc::IN_CLOSE_WRITE
-            | libc::IN_DELETE_SELF
-            | libc::IN_MOVE_SELF;
-        // SAFETY: a valid fd and C string.
-        if unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(ChangeWatch { fd })
-    }
-
-    /// Whether the file changed since the last call, waiting up to `timeout`.
-    pub fn wait(&mut self, timeout: std::time::Duration) -> io::Result<bool> {
-        use std::os::fd::AsRawFd;
-        let mut pfd = libc::pollfd {
-            fd: self.fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ts = libc::timespec {
-            tv_sec: timeout.as_secs() as libc::time_t,
-            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-        };
-        // SAFETY: one valid pollfd and timespec (ppoll: sub-millisecond waits).
-        let n = unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.raw_os_error() == Some(libc::EINTR) {
-                Ok(false)
-            } else {
-                Err(e)
-            };
-        }
-        if n == 0 {
-            return Ok(false);
-        }
-        // Drain every queued event: one answer covers them all.
-        let mut buf = [0u8; 4096];
-        // SAFETY: reads into our own buffer; the fd is non-blocking.
-        while unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
-        Ok(true)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// Touching pages of a truncated file through the guarded routines
-    /// returns `Fault` (the SIGBUS was caught) and the process goes on.
+    /// returns a fault (the SIGBUS was caught) and the process goes on.
     #[test]
     fn guard_turns_sigbus_into_fault() {
-        let f = tempfile_in_tmp();
+        let f = Arc::new(tempfile_in_tmp());
         f.set_len(3 * 4096).unwrap();
         let region = Region::map_file(&f, 0, 3 * 4096, Share::SharedWrite).unwrap();
         f.set_len(0).unwrap();
-        let mut buf = [0u8; 16];
         for _ in 0..3 {
-            // SAFETY: the ranges are inside the live mapping; the pages
-            // behind them are gone, which is what the guard is for.
-            unsafe {
-                assert!(copy(buf.as_mut_ptr(), region.ptr().add(8192), 16).is_err());
-                assert!(copy(region.ptr().add(4096), buf.as_ptr(), 16).is_err());
-                assert!(gather(buf.as_mut_ptr(), region.ptr(), 8192, -2, 8).is_err());
-                assert!(scatter(region.ptr(), buf.as_ptr(), 100, 3, 8).is_err());
-            }
+            assert!(region.read_vec(8192, 16).is_err());
+            assert!(region.write_from(4096, &[0; 16]).is_err());
+            assert!(region.gather(8192, -2, 8).is_err());
+            assert!(region.scatter(100, 3, &[0; 8]).is_err());
         }
         f.set_len(3 * 4096).unwrap();
-        // SAFETY: as above; the file covers the pages again.
-        unsafe {
-            assert!(copy(region.ptr().add(8192), b"back".as_ptr(), 4).is_ok());
-            assert!(copy(buf.as_mut_ptr(), region.ptr().add(8192), 4).is_ok());
-        }
-        assert_eq!(&buf[..4], b"back");
+        assert!(region.write_from(8192, b"back").is_ok());
+        assert_eq!(region.read_vec(8192, 4).unwrap(), b"back");
     }
 
     fn tempfile_in_tmp() -> File {

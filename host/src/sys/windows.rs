@@ -7,15 +7,17 @@
 //! copies are plain. madvise has no counterpart (EINVAL, as Python reports
 //! a missing MADV_* constant).
 
-use super::Share;
 pub use super::portable::{
-    ChangeWatch, atomic32, atomic64, copy, disk_full, file_size, gather, notify, scatter, wait32,
+    PollWatch as ChangeWatch, atomic32, atomic64, copy, disk_full, file_size, gather, names_fifo,
+    notify, scatter, wait32,
 };
+use super::{Share, memmap};
 
-use memmap2::{MmapOptions, MmapRaw};
+use memmap2::MmapRaw;
 use std::fs::File;
 use std::io;
 use std::os::windows::io::AsRawHandle;
+use std::sync::Arc;
 use windows_sys::Win32::Foundation::{
     CloseHandle, ERROR_ALREADY_EXISTS, GetLastError, HANDLE, INVALID_HANDLE_VALUE,
 };
@@ -35,8 +37,14 @@ pub fn allocation_granularity() -> usize {
     65536
 }
 
-/// One live OS mapping of at least one byte. Unmapped on drop.
-pub enum Region {
+/// One live OS mapping of at least one byte, and the file behind it (none
+/// for anonymous and named memory). Unmapped on drop.
+pub struct Region {
+    kind: Kind,
+    file: Option<Arc<File>>,
+}
+
+enum Kind {
     /// Made by memmap2.
     Memmap(MmapRaw),
     /// A view of a named mapping object.
@@ -139,6 +147,11 @@ fn duplicate(handle: HANDLE) -> io::Result<Handle> {
 /// Closes a handle when dropped.
 struct Handle(HANDLE);
 
+// SAFETY: a kernel handle may be used and closed from any thread.
+unsafe impl Send for Handle {}
+// SAFETY: as above; it is never mutated.
+unsafe impl Sync for Handle {}
+
 impl Drop for Handle {
     fn drop(&mut self) {
         // SAFETY: a handle we opened and own.
@@ -148,72 +161,71 @@ impl Drop for Handle {
 
 impl Region {
     /// Maps `len` bytes of `file` from `offset`.
-    pub fn map_file(file: &File, offset: u64, len: usize, share: Share) -> io::Result<Region> {
-        let mut opts = MmapOptions::new();
-        opts.offset(offset).len(len);
-        let map = match share {
-            Share::SharedWrite => opts.map_raw(file)?,
-            Share::SharedRead => opts.map_raw_read_only(file)?,
-            // SAFETY: no Rust reference into the map is ever created.
-            Share::Private => MmapRaw::from(unsafe { opts.map_copy(file)? }),
-        };
-        Ok(Region::Memmap(map))
+    pub fn map_file(file: &Arc<File>, offset: u64, len: usize, share: Share) -> io::Result<Region> {
+        Ok(Region {
+            kind: Kind::Memmap(memmap::map_file(file, offset, len, share)?),
+            file: Some(file.clone()),
+        })
     }
 
     /// Pagefile-backed zero-filled memory.
     pub fn map_anon(len: usize) -> io::Result<Region> {
-        Ok(Region::Memmap(MmapRaw::from(
-            MmapOptions::new().len(len).map_anon()?,
-        )))
+        Ok(Region {
+            kind: Kind::Memmap(memmap::map_anon(len)?),
+            file: None,
+        })
+    }
+
+    fn view(view: View) -> Region {
+        Region {
+            kind: Kind::View(view),
+            file: None,
+        }
     }
 
     /// The mapped length in bytes.
     pub fn len(&self) -> usize {
-        match self {
-            Region::Memmap(m) => m.len(),
-            Region::View(v) => v.len,
+        match &self.kind {
+            Kind::Memmap(m) => m.len(),
+            Kind::View(v) => v.len,
         }
     }
 
+    /// The file behind the map.
+    pub fn file(&self) -> Option<&Arc<File>> {
+        self.file.as_ref()
+    }
+
     /// Base address; valid for `len()` bytes while `self` lives.
-    pub fn ptr(&self) -> *mut u8 {
-        match self {
-            Region::Memmap(m) => m.as_mut_ptr(),
-            Region::View(v) => v.ptr,
+    pub(super) fn ptr(&self) -> *mut u8 {
+        match &self.kind {
+            Kind::Memmap(m) => m.as_mut_ptr(),
+            Kind::View(v) => v.ptr,
         }
     }
 
     /// FlushViewOfFile of the range.
-    pub fn msync(&self, off: usize, len: usize) -> io::Result<()> {
-        match self {
-            Region::Memmap(m) => m.flush_range(off, len),
-            Region::View(_) => Ok(()), // pagefile-backed or shared view: nothing to write back
+    pub(super) fn msync(&self, off: usize, len: usize) -> io::Result<()> {
+        match &self.kind {
+            Kind::Memmap(m) => m.flush_range(off, len),
+            Kind::View(_) => Ok(()), // pagefile-backed or shared view: nothing to write back
         }
     }
 
     /// Windows has no madvise.
-    pub fn madvise(&self, _off: usize, _len: usize, _advice: i32) -> io::Result<()> {
+    pub(super) fn madvise(&self, _off: usize, _len: usize, _advice: i32) -> io::Result<()> {
         Err(io::Error::from(io::ErrorKind::InvalidInput))
     }
 
     /// Windows cannot grow a view in place: unmap and map again. A named
     /// view cannot be resized while its name is shared (EBUSY).
-    pub fn resize(&mut self, new_len: usize, file: Option<(&File, u64, Share)>) -> io::Result<()> {
-        if let Region::View(_) = self {
+    pub fn resize(&mut self, new_len: usize, offset: u64, share: Share) -> io::Result<()> {
+        let Kind::Memmap(old) = &self.kind else {
             return Err(io::Error::from(io::ErrorKind::ResourceBusy));
-        }
-        let new = match file {
-            Some((f, offset, share)) => Region::map_file(f, offset, new_len, share)?,
-            None => {
-                let new = Region::map_anon(new_len)?;
-                // SAFETY: both regions are live, distinct, long enough.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(self.ptr(), new.ptr(), self.len().min(new_len))
-                };
-                new
-            }
         };
-        *self = new;
+        let file = self.file.as_deref().map(|f| (f, offset, share));
+        let new = memmap::remap_by_copy(old, new_len, file)?;
+        self.kind = Kind::Memmap(new);
         Ok(())
     }
 }
@@ -273,6 +285,7 @@ impl NamedObject {
     /// The object's size (whole pages), read off a view of all of it.
     pub fn size(&self) -> io::Result<u64> {
         let v = map_view(self.handle.0, 0, 0, Share::SharedRead, None)?;
+        // SAFETY: all-zero is a valid MEMORY_BASIC_INFORMATION.
         let mut info: MEMORY_BASIC_INFORMATION = unsafe { std::mem::zeroed() };
         // SAFETY: queries our own live view.
         let n = unsafe {
@@ -291,7 +304,7 @@ impl NamedObject {
     /// Maps `[offset, offset+len)` of the object.
     pub fn map(&self, offset: u64, len: usize, share: Share) -> io::Result<Region> {
         let owner = duplicate(self.handle.0)?;
-        Ok(Region::View(map_view(
+        Ok(Region::view(map_view(
             self.handle.0,
             offset,
             len,
@@ -299,17 +312,12 @@ impl NamedObject {
             Some(owner),
         )?))
     }
-
-    /// Not a file: `size()` of the map answers from the map.
-    pub fn into_file(self) -> Option<File> {
-        None
-    }
 }
 
 /// Python's `mmap(fileno, length, tagname=name)`: a view of `file` through a
 /// mapping object that also carries `name`.
 pub fn map_file_tagged(
-    file: &File,
+    file: &Arc<File>,
     name: &str,
     offset: u64,
     len: usize,
@@ -336,13 +344,11 @@ pub fn map_file_tagged(
         return Err(io::Error::last_os_error());
     }
     let handle = Handle(h);
-    Ok(Region::View(map_view(
-        handle.0,
-        offset,
-        len,
-        share,
-        Some(handle),
-    )?))
+    let view = map_view(handle.0, offset, len, share, Some(handle))?;
+    Ok(Region {
+        kind: Kind::View(view),
+        file: Some(file.clone()),
+    })
 }
 
 /// A named object vanishes with its last handle on Windows: nothing to do.

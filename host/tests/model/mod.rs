@@ -11,7 +11,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::sync::Arc;
-use wasm_mmap::{Access, ErrorCode, FileRef, MapFlags, MapOptions, Mmap, Prot, Whence};
+use wasm_mmap::pyindex::{clamp, slice_positions};
+use wasm_mmap::{Access, FileRef, MapFlags, MapOptions, Mmap, MmapError, Prot, Unlimited, Whence};
 
 /// Largest map the model will grow to.
 const CAP: usize = 1 << 16;
@@ -182,12 +183,7 @@ struct Model {
     file_len: Option<usize>,
 }
 
-fn clamp(v: i64, len: usize) -> usize {
-    let (l, v) = (len as i128, i128::from(v));
-    (if v < 0 { (v + l).max(0) } else { v.min(l) }) as usize
-}
-
-/// Python's slice indices: (first, step, count).
+/// Python's slice indices: (first, step, count), from the reference.
 fn slice(
     len: usize,
     a: Option<i64>,
@@ -198,31 +194,9 @@ fn slice(
     if step == 0 {
         return None;
     }
-    let l = len as i128;
-    let adj = |v: Option<i64>, d: i128| match v {
-        None => d,
-        Some(v) => {
-            let v = i128::from(v);
-            let v = if v < 0 { v + l } else { v };
-            if step > 0 {
-                v.clamp(0, l)
-            } else {
-                v.clamp(-1, l - 1)
-            }
-        }
-    };
-    let (s, e) = if step > 0 {
-        (adj(a, 0), adj(b, l))
-    } else {
-        (adj(a, l - 1), adj(b, -1))
-    };
-    let mut idx = Vec::new();
-    let mut i = s;
-    while (step > 0 && i < e) || (step < 0 && i > e) {
-        idx.push(i);
-        i += step;
-    }
-    Some((s, step, idx.len()))
+    let idx = slice_positions(len, a, b, c);
+    let first = idx.first().map_or(0, |&i| i as i128);
+    Some((first, step, idx.len()))
 }
 
 impl Model {
@@ -463,14 +437,14 @@ impl Model {
     }
 }
 
-fn answer<T>(r: Result<T, ErrorCode>, f: impl FnOnce(T) -> Answer) -> Answer {
+fn answer<T>(r: Result<T, MmapError>, f: impl FnOnce(T) -> Answer) -> Answer {
     match r {
         Ok(x) => f(x),
-        Err(ErrorCode::ValueError(m)) => Answer::Err("ValueError", m),
-        Err(ErrorCode::IndexError(m)) => Answer::Err("IndexError", m),
-        Err(ErrorCode::TypeError(m)) => Answer::Err("TypeError", m),
-        Err(ErrorCode::OverflowError(m)) => Answer::Err("OverflowError", m),
-        Err(ErrorCode::OsError(e)) => Answer::Err("OSError", e.errno.to_string()),
+        Err(MmapError::ValueError(m)) => Answer::Err("ValueError", m),
+        Err(MmapError::IndexError(m)) => Answer::Err("IndexError", m),
+        Err(MmapError::TypeError(m)) => Answer::Err("TypeError", m),
+        Err(MmapError::OverflowError(m)) => Answer::Err("OverflowError", m),
+        Err(MmapError::OsError { errno, .. }) => Answer::Err("OSError", errno.to_string()),
     }
 }
 
@@ -487,9 +461,16 @@ fn host_apply(m: &mut Mmap, op: &Op) -> Answer {
         Op::Tell => answer(m.tell(), |n| Answer::Int(n as i64)),
         Op::Len => answer(m.len(), |n| Answer::Int(n as i64)),
         Op::Size => answer(m.size(), |n| Answer::Int(n as i64)),
-        Op::Find(s, a, b, r) => answer(m.find(s, *a, *b, *r), Answer::Int),
+        Op::Find(s, a, b, r) => answer(
+            if *r {
+                m.rfind(s, *a, *b)
+            } else {
+                m.find(s, *a, *b)
+            },
+            Answer::Int,
+        ),
         Op::Move(d, s, c) => answer(m.move_(*d, *s, *c), unit),
-        Op::Resize(n) => answer(m.resize(*n), unit),
+        Op::Resize(n) => answer(m.resize(*n, &Unlimited), unit),
         Op::Get(i) => answer(m.get(*i), |b| Answer::Int(i64::from(b))),
         Op::Set(i, b) => answer(m.set(*i, *b), unit),
         Op::GetSlice(a, b, c) => answer(m.get_slice(*a, *b, *c), bytes),
@@ -541,12 +522,12 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
             },
             0,
             opts,
-            |_| Ok(()),
+            &Unlimited,
         )
         .unwrap();
         (m, Some(f))
     } else {
-        let mut m = Mmap::anonymous(setup.len as i64, opts, |_| Ok(())).unwrap();
+        let mut m = Mmap::anonymous(setup.len as i64, opts, &Unlimited).unwrap();
         if setup.access != Access::Read {
             m.set_slice(None, None, None, &initial).unwrap();
         }
