@@ -55,7 +55,11 @@ fn main() -> wasmtime::Result<()> {
             .build(),
         table: ResourceTable::new(),
     };
+    let fuel = app.mmap.limits().hostcall_fuel();
     let mut store = Store::new(&engine, app);
+    // Lets the guest pass lists as large as the read limit (wasmtime's
+    // default traps past 128 MiB).
+    store.set_hostcall_fuel(fuel);
     let component = Component::from_file(&engine, &guest)?;
     let command = Command::instantiate(&mut store, &component, &linker)?;
     if command.wasi_cli_run().call_run(&mut store)?.is_err() {

@@ -9,20 +9,11 @@ use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::filesystem::Descriptor;
 
 /// Builds an [`MmapCtx`].
+#[derive(Default)]
 pub struct MmapCtxBuilder {
     limits: Limits,
-    shm_namespace: String,
+    shm_namespace: Option<String>,
     shm_allow: Vec<String>,
-}
-
-impl Default for MmapCtxBuilder {
-    fn default() -> Self {
-        MmapCtxBuilder {
-            limits: Limits::default(),
-            shm_namespace: ShmNames::private_namespace(),
-            shm_allow: Vec::new(),
-        }
-    }
 }
 
 impl MmapCtxBuilder {
@@ -55,9 +46,34 @@ impl MmapCtxBuilder {
         self
     }
 
-    /// Most bytes one call may copy out of a map.
+    /// Most bytes one call may copy out of a map (and the largest list it
+    /// may pass in).
     pub fn max_read_bytes(mut self, n: u64) -> Self {
         self.limits.max_read_bytes = n;
+        self
+    }
+
+    /// Most bytes of memory anonymous maps and created named objects hold.
+    pub fn max_memory_bytes(mut self, n: u64) -> Self {
+        self.limits.max_memory_bytes = n;
+        self
+    }
+
+    /// Most kernel mappings (VMAs) the guest's maps may hold.
+    pub fn max_mappings(mut self, n: u64) -> Self {
+        self.limits.max_mappings = n;
+        self
+    }
+
+    /// Most descriptors the guest's maps may keep open.
+    pub fn max_fds(mut self, n: u64) -> Self {
+        self.limits.max_fds = n;
+        self
+    }
+
+    /// Most `wait-for-change` watches armed at once.
+    pub fn max_watches(mut self, n: u64) -> Self {
+        self.limits.max_watches = n;
         self
     }
 
@@ -69,7 +85,7 @@ impl MmapCtxBuilder {
         if let Err(e) = policy::check_namespace(namespace) {
             panic!("shared memory namespace: {e}");
         }
-        self.shm_namespace = namespace.to_string();
+        self.shm_namespace = Some(namespace.to_string());
         self
     }
 
@@ -80,11 +96,23 @@ impl MmapCtxBuilder {
         self
     }
 
-    /// The context.
+    /// The context. With the default, private namespace, objects left in
+    /// earlier hosts' private namespaces by processes that no longer exist
+    /// (killed before cleaning up) are removed first.
     pub fn build(self) -> MmapCtx {
+        let private = self.shm_namespace.is_none();
+        if private {
+            static REAPED: std::sync::Once = std::sync::Once::new();
+            REAPED.call_once(|| crate::sys::reap_stale_named(ShmNames::PRIVATE_PREFIX));
+        }
+        let namespace = self
+            .shm_namespace
+            .unwrap_or_else(ShmNames::private_namespace);
         MmapCtx {
             budget: Budget::new(self.limits),
-            names: ShmNames::new(self.shm_namespace, self.shm_allow),
+            names: ShmNames::new(namespace, self.shm_allow),
+            private,
+            created: Vec::new(),
         }
     }
 }
@@ -94,6 +122,53 @@ impl MmapCtxBuilder {
 pub struct MmapCtx {
     pub(crate) budget: Budget,
     pub(crate) names: ShmNames,
+    /// The namespace is this host's own: nobody else can ever open its
+    /// objects, so they are removed when the context is dropped.
+    private: bool,
+    /// Named objects this guest created (OS name, size), counted as memory
+    /// until removed.
+    created: Vec<(String, u64)>,
+}
+
+impl MmapCtx {
+    /// The limits in force (also what to give wasmtime's
+    /// `Store::set_hostcall_fuel`: [`Limits::hostcall_fuel`]).
+    pub fn limits(&self) -> &Limits {
+        self.budget.limits()
+    }
+
+    /// Records a named object this guest created.
+    pub(crate) fn created(&mut self, os_name: String, size: u64) {
+        self.budget.commit(memory(size));
+        self.created.push((os_name, size));
+    }
+
+    /// Forgets a named object that was removed.
+    pub(crate) fn removed(&mut self, os_name: &str) {
+        if let Some(i) = self.created.iter().position(|(n, _)| n == os_name) {
+            let (_, size) = self.created.swap_remove(i);
+            self.budget.release(memory(size));
+        }
+    }
+}
+
+fn memory(bytes: u64) -> Footprint {
+    Footprint {
+        memory: bytes,
+        ..Footprint::default()
+    }
+}
+
+impl Drop for MmapCtx {
+    /// Removes the objects of a private namespace: no one else could ever
+    /// open them, so they would only fill /dev/shm.
+    fn drop(&mut self) {
+        if self.private {
+            for (name, _) in self.created.drain(..) {
+                let _ = crate::sys::shm_unlink(&name);
+            }
+        }
+    }
 }
 
 impl Default for MmapCtx {

@@ -120,7 +120,9 @@ impl wit::Host for MmapView<'_> {
 
     fn remove_named(&mut self, name: String) -> Result<(), Error> {
         let os_name = self.ctx.names.os_name(&name)?;
-        Ok(sys::shm_unlink(&os_name)?)
+        sys::shm_unlink(&os_name)?;
+        self.ctx.removed(&os_name);
+        Ok(())
     }
 
     fn pagesize(&mut self) -> wasmtime::Result<u64> {
@@ -153,8 +155,11 @@ impl wit::HostMmap for MmapView<'_> {
     ) -> Result<Resource<Mmap>, Error> {
         let os_name = self.ctx.names.os_name(&name)?;
         let (mode, options) = (mode.into(), options.into());
-        let map = Mmap::open_named(&os_name, length, mode, options, &self.ctx.budget);
-        self.insert(map)
+        let (map, created) = Mmap::open_named(&os_name, length, mode, options, &self.ctx.budget)?;
+        if let Some(size) = created {
+            self.ctx.created(os_name, size);
+        }
+        self.insert(Ok(map))
     }
 
     fn open_tagged(
@@ -274,7 +279,9 @@ impl wit::HostMmap for MmapView<'_> {
         start: Option<i64>,
         length: Option<i64>,
     ) -> Result<(), Error> {
-        Ok(self.map(&m)?.madvise(option.into(), start, length)?)
+        self.accounted(&m, |m, budget| {
+            m.madvise(option.into(), start, length, budget)
+        })
     }
 
     fn move_(&mut self, m: Resource<Mmap>, dest: i64, src: i64, count: i64) -> Result<(), Error> {
@@ -373,7 +380,7 @@ impl wit::HostMmap for MmapView<'_> {
     }
 
     fn wait_for_change(&mut self, m: Resource<Mmap>, timeout_ns: u64) -> Result<bool, Error> {
-        Ok(self.map(&m)?.wait_for_change(timeout_ns)?)
+        self.accounted(&m, |m, budget| m.wait_for_change(timeout_ns, budget))
     }
 
     fn repr(&mut self, m: Resource<Mmap>) -> wasmtime::Result<String> {

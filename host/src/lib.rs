@@ -84,6 +84,13 @@ pub mod wit {
 
 use wasmtime::component::Linker;
 
+/// Raises this process's soft limit on open descriptors to its hard limit,
+/// as servers do; call it before building contexts, whose default
+/// descriptor budget is half the limit in force.
+pub fn raise_fd_limit() {
+    sys::raise_fd_limit();
+}
+
 /// Adds the `wasm-mmap:mmap/mmap` interface to `linker`. `get` returns the
 /// [`MmapView`] of the store's data; its table must be wasmtime-wasi's.
 pub fn add_to_linker<T: Send + 'static>(

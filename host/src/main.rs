@@ -63,9 +63,29 @@ struct RunArgs {
     #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_map_bytes)]
     max_map_bytes: u64,
 
-    /// Most bytes one call may copy out of a map (read, readline, a slice).
+    /// Most bytes one call may copy out of a map (read, readline, a slice),
+    /// and the largest list a guest may pass in one call.
     #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_read_bytes)]
     max_read_bytes: u64,
+
+    /// Most bytes of memory the guest's anonymous maps and the named objects
+    /// it created may hold together (default: half the machine's RAM).
+    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_memory_bytes)]
+    max_memory_bytes: u64,
+
+    /// Most kernel mappings (VMAs) the guest's maps may hold (each map is
+    /// one; an madvise on part of a map may split off two more).
+    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_mappings)]
+    max_mappings: u64,
+
+    /// Most descriptors the guest's maps may keep open (default: half the
+    /// process's descriptor limit, raised to its hard limit at start).
+    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_fds)]
+    max_fds: u64,
+
+    /// Most wait-for-change watches armed at once.
+    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_watches)]
+    max_watches: u64,
 
     /// Namespace of the guest's named shared memory: hosts given the same
     /// namespace share names (default: private to this process).
@@ -192,7 +212,11 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .max_maps(args.max_maps)
         .max_mapped_bytes(args.max_mapped_bytes)
         .max_map_bytes(args.max_map_bytes)
-        .max_read_bytes(args.max_read_bytes);
+        .max_read_bytes(args.max_read_bytes)
+        .max_memory_bytes(args.max_memory_bytes)
+        .max_mappings(args.max_mappings)
+        .max_fds(args.max_fds)
+        .max_watches(args.max_watches);
     if let Some(ns) = &args.shm_namespace {
         wasm_mmap::check_shm_namespace(ns).map_err(|e| format!("--shm-namespace: {e}"))?;
         mmap = mmap.shm_namespace(ns);
@@ -205,7 +229,11 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         mmap: mmap.build(),
         table: ResourceTable::new(),
     };
+    let fuel = state.mmap.limits().hostcall_fuel();
     let mut store = Store::new(&engine, state);
+    // Lists up to the read limit may be passed in (wasmtime's default caps
+    // them at 128 MiB and traps the guest past it).
+    store.set_hostcall_fuel(fuel);
     let command = Command::instantiate(&mut store, &component, &linker)
         .map_err(|e| format!("cannot instantiate {}: {}", wasm.display(), one_line(&e)))?;
     match command.wasi_cli_run().call_run(&mut store) {
@@ -233,6 +261,9 @@ fn trap_text(e: &wasmtime::Error) -> String {
 }
 
 fn main() -> ExitCode {
+    // Before the defaults are computed from it: the descriptor budget is
+    // half the limit in force.
+    wasm_mmap::raise_fd_limit();
     let cli = Cli::parse();
     match cli.command {
         Cmd::Run(args) => run(args).unwrap_or_else(|msg| {

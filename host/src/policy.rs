@@ -18,18 +18,51 @@ pub struct Limits {
     pub max_map_bytes: u64,
     /// Most bytes one call may copy out (`read`, `readline`, a slice): the
     /// host allocates that much, so `read()` of a 100 GiB map is refused
-    /// instead of allocating 100 GiB.
+    /// instead of allocating 100 GiB. Also sizes the largest list a guest
+    /// may pass in (see [`Limits::hostcall_fuel`]).
     pub max_read_bytes: u64,
+    /// Most bytes of memory (RAM or swap) the guest's anonymous maps and
+    /// the named objects its host created may hold together.
+    pub max_memory_bytes: u64,
+    /// Most kernel mappings (VMAs) the guest's maps may hold: the kernel's
+    /// per-process limit (`vm.max_map_count`, 65,530 by default) is shared
+    /// with the host itself, which dies when it is reached.
+    pub max_mappings: u64,
+    /// Most descriptors the guest's maps may keep open.
+    pub max_fds: u64,
+    /// Most `wait-for-change` watches armed at once.
+    pub max_watches: u64,
 }
 
 impl Default for Limits {
+    /// Finite defaults, from the machine where it matters: memory is half
+    /// the physical RAM, descriptors half of the process's limit (call
+    /// [`raise_fd_limit`](crate::raise_fd_limit) first to raise it).
     fn default() -> Self {
+        let ram = crate::sys::total_memory().unwrap_or(8 << 30);
+        let fds = crate::sys::fd_limit().unwrap_or(1024);
         Limits {
             max_maps: 1024,
             max_mapped_bytes: 64 << 30,
             max_map_bytes: 16 << 30,
             max_read_bytes: 256 << 20,
+            max_memory_bytes: ram / 2,
+            max_mappings: 16_384,
+            max_fds: (fds / 2).max(16),
+            max_watches: 1024,
         }
+    }
+}
+
+impl Limits {
+    /// What to give wasmtime's `Store::set_hostcall_fuel`: the largest list
+    /// a guest may pass in one call (`write`, `find`'s needle, ...), the read
+    /// limit plus room for the rest of the call. Larger lists trap in
+    /// wasmtime before the host sees them (the host never allocates more).
+    pub fn hostcall_fuel(&self) -> usize {
+        usize::try_from(self.max_read_bytes.saturating_add(1 << 20))
+            .unwrap_or(usize::MAX)
+            .max(128 << 20)
     }
 }
 
@@ -51,16 +84,31 @@ impl Budget {
         }
     }
 
-    /// Counts what a new map holds.
+    /// Counts what a new map (or object) holds.
     pub fn commit(&mut self, add: Footprint) {
-        self.used.maps += add.maps;
-        self.used.bytes += add.bytes;
+        let u = &mut self.used;
+        u.maps += add.maps;
+        u.bytes += add.bytes;
+        u.memory += add.memory;
+        u.mappings += add.mappings;
+        u.fds += add.fds;
+        u.watches += add.watches;
     }
 
-    /// Gives back what a closed map held.
+    /// Gives back what a closed map (or removed object) held.
     pub fn release(&mut self, sub: Footprint) {
-        self.used.maps -= sub.maps;
-        self.used.bytes -= sub.bytes;
+        let u = &mut self.used;
+        u.maps -= sub.maps;
+        u.bytes -= sub.bytes;
+        u.memory -= sub.memory;
+        u.mappings -= sub.mappings;
+        u.fds -= sub.fds;
+        u.watches -= sub.watches;
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Follows a map whose holdings went from `before` to `after`.
@@ -85,12 +133,42 @@ impl Allowance for Budget {
         if add.maps > 0 && self.used.maps.saturating_add(add.maps) > l.max_maps as u64 {
             return Err(over_limit("another map", "max_maps", l.max_maps as u64));
         }
-        if self.used.bytes.saturating_add(add.bytes) > l.max_mapped_bytes {
-            return Err(over_limit(
-                &format!("{} more mapped bytes", add.bytes),
-                "max_mapped_bytes",
+        let u = &self.used;
+        let checks = [
+            (
+                u.bytes,
+                add.bytes,
                 l.max_mapped_bytes,
-            ));
+                "mapped bytes",
+                "max_mapped_bytes",
+            ),
+            (
+                u.memory,
+                add.memory,
+                l.max_memory_bytes,
+                "bytes of memory",
+                "max_memory_bytes",
+            ),
+            (
+                u.mappings,
+                add.mappings,
+                l.max_mappings,
+                "kernel mappings",
+                "max_mappings",
+            ),
+            (u.fds, add.fds, l.max_fds, "open descriptors", "max_fds"),
+            (
+                u.watches,
+                add.watches,
+                l.max_watches,
+                "change watches",
+                "max_watches",
+            ),
+        ];
+        for (used, more, limit, what, name) in checks {
+            if more > 0 && used.saturating_add(more) > limit {
+                return Err(over_limit(&format!("{more} more {what}"), name, limit));
+            }
         }
         Ok(())
     }
@@ -141,13 +219,20 @@ impl ShmNames {
         ShmNames { namespace, allow }
     }
 
+    /// The OS-name prefix of every private namespace, before its process id.
+    pub const PRIVATE_PREFIX: &str = "wasm-mmap.p";
+
     /// A namespace no other process has: the default, so that named shared
-    /// memory is shared only between hosts told to share a namespace.
+    /// memory is shared only between hosts told to share a namespace. It
+    /// carries the process id, so objects a killed host left behind can be
+    /// recognised and removed by the next one.
     pub fn private_namespace() -> String {
+        static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        format!("p{}-{nanos:08x}", std::process::id())
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("p{}-{nanos:08x}{seq:x}", std::process::id())
     }
 
     /// The OS name for a guest's name: in the namespace, unless allowed as

@@ -192,7 +192,7 @@ fn truncation_sweep() {
             }
             // These touch no bytes through the CPU: they must simply not crash.
             let _ = m.flush(None, None);
-            let _ = m.madvise(Advice::WillNeed, None, None);
+            let _ = m.madvise(Advice::WillNeed, None, None, &Unlimited);
 
             file.set_len(s as u64).unwrap();
             file.write_all_at(&vec![b'A'; s - t], t as u64).unwrap();

@@ -169,3 +169,159 @@ impl Drop for Proc {
         let _ = self.child.wait();
     }
 }
+
+/// How long a test of hostile input lets one `wasm-mmap` process run before
+/// it kills the process and fails: generous, so that only a hang (never a
+/// slow machine) trips it.
+pub const HANG: Duration = Duration::from_secs(120);
+
+/// `wasm-mmap` as a [`Command`], to add arguments and stdio to.
+pub fn cli_command() -> Command {
+    Command::new(cli())
+}
+
+/// `wasm-mmap` run through `sh -c 'ulimit -n N; exec ...'`: the CLI starts
+/// with at most `nofile` open files (soft and hard limit). `exec` keeps the
+/// shell's process id, so the child's id is the CLI's.
+pub fn cli_command_with_nofile(nofile: u32) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -n {nofile} || exit 97; exec \"$0\" \"$@\""))
+        .arg(cli());
+    cmd
+}
+
+/// Waits for `child` to exit; after `timeout` kills it and panics (a hang
+/// fails the test instead of blocking the run).
+#[track_caller]
+pub fn wait_within(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the process did not exit within {timeout:?}: killed (a hang)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process whose stdout and stderr are being collected; killed
+/// when dropped unless it was waited for.
+pub struct Captured {
+    child: Child,
+    out: Option<std::thread::JoinHandle<Vec<u8>>>,
+    err: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Captured {
+    /// Starts `cmd` with stdin empty and stdout/stderr captured.
+    pub fn spawn(cmd: &mut Command) -> Captured {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        fn collect(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+            std::thread::spawn(move || {
+                let mut v = Vec::new();
+                let _ = r.read_to_end(&mut v);
+                v
+            })
+        }
+        let out = Some(collect(child.stdout.take().unwrap()));
+        let err = Some(collect(child.stderr.take().unwrap()));
+        Captured { child, out, err }
+    }
+
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the exit and returns the output. After `timeout` it kills
+    /// the process and panics, showing what the process had printed.
+    #[track_caller]
+    pub fn wait_within(mut self, timeout: Duration) -> Output {
+        let deadline = std::time::Instant::now() + timeout;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if std::time::Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = self.out.take().unwrap().join().unwrap();
+        let stderr = self.err.take().unwrap().join().unwrap();
+        match status {
+            Some(status) => Output {
+                status,
+                stdout,
+                stderr,
+            },
+            None => panic!(
+                "the process did not exit within {timeout:?}: killed (a hang)\nstdout: {}\nstderr: {}",
+                String::from_utf8_lossy(&stdout),
+                String::from_utf8_lossy(&stderr)
+            ),
+        }
+    }
+}
+
+impl Drop for Captured {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `cmd` to completion with stdin empty and stdout/stderr captured,
+/// returning its process id and output. After `timeout` it kills the
+/// process and panics, showing what the process had printed.
+#[track_caller]
+pub fn output_within_pid(cmd: &mut Command, timeout: Duration) -> (u32, Output) {
+    let c = Captured::spawn(cmd);
+    let pid = c.id();
+    (pid, c.wait_within(timeout))
+}
+
+/// [`output_within_pid`] without the process id.
+#[track_caller]
+pub fn output_within(cmd: &mut Command, timeout: Duration) -> Output {
+    output_within_pid(cmd, timeout).1
+}
+
+/// `wasm-mmap <args>` to completion, killed (and the test failed) after
+/// `timeout`.
+#[track_caller]
+pub fn run_within(args: &[&str], timeout: Duration) -> Output {
+    output_within(cli_command().args(args), timeout)
+}
+
+impl Proc {
+    /// The process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Closes the process's stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+
+    /// Closes stdin and waits up to `timeout` for the exit status; kills the
+    /// process and panics after that.
+    #[track_caller]
+    pub fn finish_within(mut self, timeout: Duration) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        wait_within(&mut self.child, timeout)
+    }
+}

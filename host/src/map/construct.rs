@@ -29,6 +29,8 @@ struct Request {
     access: Access,
     /// `None`: mmap(2) would refuse with EINVAL, reported where it would be.
     share: Option<Share>,
+    /// Anonymous memory (counted as RAM).
+    anonymous: bool,
 }
 
 impl Request {
@@ -43,6 +45,7 @@ impl Request {
             offset,
             access,
             share,
+            anonymous: false,
         })
     }
 
@@ -77,7 +80,7 @@ impl Request {
         allow: &impl Allowance,
         map: impl FnOnce(usize) -> io::Result<Region>,
     ) -> Result<Mmap, MmapError> {
-        let footprint = Footprint::of_new_map(len);
+        let footprint = Footprint::of_new_map(len, map_anonymous(named, &self));
         allow.admit(&footprint, len)?;
         let len = usize::try_from(len).map_err(|_| os_error(ENOMEM))?;
         let region = map(len)?;
@@ -91,9 +94,15 @@ impl Request {
                 max_read: allow.max_read(),
                 named,
                 watch: None,
+                split_mappings: 0,
             }),
         })
     }
+}
+
+/// Whether a map about to be made is anonymous memory (no file, not named).
+fn map_anonymous(named: bool, req: &Request) -> bool {
+    !named && req.anonymous
 }
 
 /// Python's `access` after `flags`/`prot` are folded in, and the OS sharing.
@@ -193,7 +202,8 @@ impl Mmap {
         opts: MapOptions,
         allow: &impl Allowance,
     ) -> Result<Mmap, MmapError> {
-        let req = Request::new(length, &opts)?;
+        let mut req = Request::new(length, &opts)?;
+        req.anonymous = true;
         let share = req.share()?;
         // Linux takes MAP_SHARED|MAP_PRIVATE (MAP_SHARED_VALIDATE) for a
         // file but refuses it for anonymous memory.
@@ -209,14 +219,17 @@ impl Mmap {
     }
 
     /// `mmap.mmap(-1, length, tagname=...)`: the named shared memory object
-    /// `os_name` (already checked against the host's naming policy).
+    /// `os_name` (already checked against the host's naming policy). Also
+    /// returns the size of the object if this call created it: it outlives
+    /// the map, so the host counts it (its memory was admitted by `allow`
+    /// before the object was made).
     pub fn open_named(
         os_name: &str,
         length: i64,
         mode: CreateMode,
         opts: MapOptions,
         allow: &impl Allowance,
-    ) -> Result<Mmap, MmapError> {
+    ) -> Result<(Mmap, Option<u64>), MmapError> {
         let req = Request::new(length, &opts)?;
         let share = req.share()?;
         if !req.aligned() || (mode == CreateMode::CreateNew && req.length == 0) {
@@ -230,7 +243,14 @@ impl Mmap {
         let end = end
             .filter(|&e| e <= i64::MAX as u64)
             .ok_or_else(|| os_error(EINVAL))?;
-        let (object, _created) = sys::open_named(
+        if create {
+            let object = Footprint {
+                memory: end,
+                ..Footprint::default()
+            };
+            allow.admit(&object, end)?;
+        }
+        let (object, created) = sys::open_named(
             os_name,
             create.then_some(end),
             mode == CreateMode::CreateNew,
@@ -241,7 +261,15 @@ impl Mmap {
             _ => e.into(),
         })?;
         // The object's size comes from the OS, never from the caller.
-        let size = object.size()?;
+        let size = match object.size() {
+            Ok(size) => size,
+            Err(e) => {
+                if created {
+                    let _ = sys::shm_unlink(os_name);
+                }
+                return Err(e.into());
+            }
+        };
         let len = if req.length == 0 {
             req.rest_of(size)?
         } else if end > size {
@@ -251,8 +279,19 @@ impl Mmap {
             req.length
         };
         let offset = req.offset;
-        req.finish(len, share, true, allow, |len| {
+        let made = req.finish(len, share, true, allow, |len| {
             object.map(offset, len, share)
-        })
+        });
+        match made {
+            Ok(map) => Ok((map, created.then_some(end))),
+            Err(e) => {
+                // An object this call made and could not map would be left
+                // behind, counted by nobody.
+                if created {
+                    let _ = sys::shm_unlink(os_name);
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -37,16 +37,31 @@ const SEARCH_BLOCK: usize = 64 * 1024;
 pub struct Footprint {
     /// Open maps: 1, or 0 once closed.
     pub maps: u64,
-    /// Bytes mapped.
+    /// Bytes mapped (address space).
     pub bytes: u64,
+    /// Bytes of memory (RAM or swap) it consumes: anonymous memory, and the
+    /// named objects a host created (counted by the host, not the map).
+    pub memory: u64,
+    /// Kernel mappings (VMAs): one per map, up to two more per `madvise`
+    /// that may split it.
+    pub mappings: u64,
+    /// Descriptors it keeps open (the file's, for a file or named map).
+    pub fds: u64,
+    /// Change watches (`wait-for-change`).
+    pub watches: u64,
 }
 
 impl Footprint {
-    /// A new map of `len` bytes.
-    pub fn of_new_map(len: u64) -> Footprint {
+    /// A new map of `len` bytes; `anonymous` memory consumes RAM, a file
+    /// map keeps its file's descriptor open.
+    pub fn of_new_map(len: u64, anonymous: bool) -> Footprint {
         Footprint {
             maps: 1,
             bytes: len,
+            memory: if anonymous { len } else { 0 },
+            mappings: 1,
+            fds: u64::from(!anonymous),
+            watches: 0,
         }
     }
 }
@@ -94,6 +109,9 @@ struct Open {
     named: bool,
     /// `wait-for-change`'s watch on the file, armed by its first call.
     watch: Option<sys::ChangeWatch>,
+    /// Kernel mappings `madvise` may have split off (counted, never more
+    /// than one per page).
+    split_mappings: u64,
 }
 
 /// What a fault in a guarded access means to the guest.
@@ -126,7 +144,11 @@ impl Mmap {
     /// What the map holds of the host's resources.
     pub fn footprint(&self) -> Footprint {
         self.open.as_ref().map_or(Footprint::default(), |o| {
-            Footprint::of_new_map(o.region.len() as u64)
+            let anonymous = o.region.file().is_none() && !o.named;
+            let mut f = Footprint::of_new_map(o.region.len() as u64, anonymous);
+            f.mappings += o.split_mappings;
+            f.watches = u64::from(o.watch.is_some());
+            f
         })
     }
 
@@ -140,7 +162,8 @@ impl Mmap {
         self.open.is_none()
     }
 
-    /// `len(m)`.
+    /// `len(m)` (never 0 for an open map, so no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> Result<u64, MmapError> {
         Ok(self.open()?.region.len() as u64)
     }
@@ -312,14 +335,17 @@ impl Mmap {
         Ok(o.region.flush(offset as usize, size as usize)?)
     }
 
-    /// `m.madvise(option, start, length)`.
+    /// `m.madvise(option, start, length)`. Advice that changes a mapping's
+    /// flags on part of it splits the kernel mapping: `allow` admits the
+    /// (up to) two mappings it may add.
     pub fn madvise(
-        &self,
+        &mut self,
         option: Advice,
         start: Option<i64>,
         length: Option<i64>,
+        allow: &impl Allowance,
     ) -> Result<(), MmapError> {
-        let o = self.open()?;
+        let o = self.open_mut()?;
         let len = o.region.len() as i64;
         let start = start.unwrap_or(0);
         if start < 0 || start >= len {
@@ -336,7 +362,24 @@ impl Mmap {
             length = len - start;
         }
         let advice = sys::advice_value(option as usize).ok_or_else(|| os_error(EINVAL))?;
-        Ok(o.region.advise(start as usize, length as usize, advice)?)
+        let pages = (len as u64).div_ceil(sys::page_size() as u64);
+        let splits = !matches!(option, Advice::WillNeed | Advice::DontNeed | Advice::Free)
+            && (start, length) != (0, len);
+        let add = if splits {
+            2.min(pages.saturating_sub(1 + o.split_mappings))
+        } else {
+            0
+        };
+        if add > 0 {
+            let f = Footprint {
+                mappings: add,
+                ..Footprint::default()
+            };
+            allow.admit(&f, len as u64)?;
+        }
+        o.region.advise(start as usize, length as usize, advice)?;
+        o.split_mappings += add;
+        Ok(())
     }
 
     /// `m.move(dest, src, count)`.
@@ -371,9 +414,12 @@ impl Mmap {
             })
             .ok_or_else(|| value_error("new size out of range"))?;
         let old = o.region.len() as u64;
+        let grow = newsize.saturating_sub(old);
+        let anonymous = o.region.file().is_none() && !o.named;
         let add = Footprint {
-            maps: 0,
-            bytes: newsize.saturating_sub(old),
+            bytes: grow,
+            memory: if anonymous { grow } else { 0 },
+            ..Footprint::default()
         };
         allow.admit(&add, newsize)?;
         if let Some(f) = o.region.file() {
@@ -550,8 +596,13 @@ impl Mmap {
     }
 
     /// Blocks until the mapped file changes (or `timeout_ns`, capped at
-    /// [`MAX_WAIT`]); the first call arms the watch and answers true.
-    pub fn wait_for_change(&mut self, timeout_ns: u64) -> Result<bool, MmapError> {
+    /// [`MAX_WAIT`]); the first call arms the watch (admitted by `allow`)
+    /// and answers true.
+    pub fn wait_for_change(
+        &mut self,
+        timeout_ns: u64,
+        allow: &impl Allowance,
+    ) -> Result<bool, MmapError> {
         let o = self.open_mut()?;
         let Some(file) = o.region.file() else {
             return Err(os_error(EBADF));
@@ -560,6 +611,11 @@ impl Mmap {
         match &mut o.watch {
             Some(w) => Ok(w.wait(timeout)?),
             None => {
+                let f = Footprint {
+                    watches: 1,
+                    ..Footprint::default()
+                };
+                allow.admit(&f, o.region.len() as u64)?;
                 o.watch = Some(sys::ChangeWatch::new(file)?);
                 Ok(true)
             }

@@ -217,7 +217,10 @@ mod tests {
                 let l = len as i128;
                 let i = i128::from(v);
                 let want = if i < 0 { i + l } else { i };
-                assert_eq!(index(v, len), (0..l).contains(&want).then(|| want as usize));
+                assert_eq!(
+                    index(v, len),
+                    (0..l).contains(&want).then_some(want as usize)
+                );
                 assert_eq!(clamp(v, len) as i128, want.clamp(0, l));
             }
         }

@@ -19,6 +19,8 @@ mod os;
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::{OpenHow, Opened, open_beneath};
 #[cfg(any(unix, windows))]
 mod memmap;
 #[allow(dead_code)] // not every backend needs every fallback
@@ -31,8 +33,9 @@ macro_rules! contract {
     ($os:ident) => {
         #[allow(unused_imports)]
         pub use $os::{
-            ChangeWatch, NamedObject, Region, advice_value, allocation_granularity, file_size,
-            map_file_tagged, names_fifo, open_named, page_size, shm_unlink,
+            ChangeWatch, NamedObject, Region, advice_value, allocation_granularity, fd_limit,
+            file_size, map_file_tagged, names_fifo, open_named, page_size, raise_fd_limit,
+            reap_stale_named, shm_unlink, total_memory,
         };
         #[allow(unused_imports)]
         use $os::{atomic32, atomic64, copy, disk_full, gather, notify, scatter, wait32};

@@ -168,3 +168,19 @@ impl PollWatch {
         }
     }
 }
+
+/// Unknown here.
+pub fn total_memory() -> Option<u64> {
+    None
+}
+
+/// Unknown here.
+pub fn fd_limit() -> Option<u64> {
+    None
+}
+
+/// Nothing to raise here.
+pub fn raise_fd_limit() {}
+
+/// Named objects are not files here: nothing to reap.
+pub fn reap_stale_named(_prefix: &str) {}

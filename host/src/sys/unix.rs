@@ -11,9 +11,12 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::sync::{Arc, Once};
 
 #[cfg(target_os = "linux")]
-pub use super::linux::{ChangeWatch, names_fifo, notify, wait32};
+pub use super::linux::{ChangeWatch, notify, reap_stale_named, wait32};
+// Linux opens in one confined, non-blocking step instead (`open_beneath`).
+#[cfg(target_os = "linux")]
+pub use super::portable::names_fifo;
 #[cfg(not(target_os = "linux"))]
-pub use super::portable::{PollWatch as ChangeWatch, names_fifo, notify, wait32};
+pub use super::portable::{PollWatch as ChangeWatch, names_fifo, notify, reap_stale_named, wait32};
 
 // `guard.c`: copies that turn SIGBUS into a return value (see that file for
 // why a jump out of a signal handler is sound here).
@@ -135,15 +138,22 @@ pub fn open_named(
     write: bool,
 ) -> io::Result<(NamedObject, bool)> {
     let path = shm_path(name)?;
+    // Non-blocking and no-follow: whatever another user put at the name (a
+    // FIFO, a symlink) is refused at once instead of blocking the host; only
+    // a regular file is a shared memory object.
     let open = |flags: libc::c_int| {
+        let flags = flags | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
         // SAFETY: a valid C string; shm_open returns a new fd or -1.
-        let fd = unsafe { libc::shm_open(path.as_ptr(), flags | libc::O_CLOEXEC, 0o600) };
-        if fd >= 0 {
-            // SAFETY: a fresh descriptor, owned by the File from here on.
-            Ok(unsafe { File::from_raw_fd(fd) })
-        } else {
-            Err(io::Error::last_os_error())
+        let fd = unsafe { libc::shm_open(path.as_ptr(), flags, 0o600) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
         }
+        // SAFETY: a fresh descriptor, owned by the File from here on.
+        let file = unsafe { File::from_raw_fd(fd) };
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::from_raw_os_error(libc::ENODEV));
+        }
+        Ok(file)
     };
     if let Some(size) = create {
         match open(libc::O_RDWR | libc::O_CREAT | libc::O_EXCL) {
@@ -215,6 +225,44 @@ pub fn disk_full(file: &File) -> bool {
     // SAFETY: a live descriptor and our own struct.
     let rc = unsafe { libc::fstatvfs(file.as_raw_fd(), &mut st) };
     rc == 0 && st.f_bavail == 0
+}
+
+/// The machine's physical memory in bytes.
+pub fn total_memory() -> Option<u64> {
+    // SAFETY: sysconf has no preconditions.
+    let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
+    u64::try_from(pages)
+        .ok()
+        .map(|p| p.saturating_mul(page_size() as u64))
+}
+
+/// The soft limit on open descriptors of this process.
+pub fn fd_limit() -> Option<u64> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only into `r`.
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0).then_some(r.rlim_cur)
+}
+
+/// Raises the soft descriptor limit to the hard one (capped at 2^20), as
+/// servers do, so the host's budget of descriptors has room.
+pub fn raise_fd_limit() {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only into `r`.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return;
+    }
+    let want = r.rlim_max.min(1 << 20);
+    if want > r.rlim_cur {
+        r.rlim_cur = want;
+        // SAFETY: setrlimit reads `r`; a refusal leaves the limit as it was.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &r) };
+    }
 }
 
 /// `mmap.PAGESIZE`.

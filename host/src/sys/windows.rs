@@ -8,8 +8,8 @@
 //! a missing MADV_* constant).
 
 pub use super::portable::{
-    PollWatch as ChangeWatch, atomic32, atomic64, copy, disk_full, file_size, gather, names_fifo,
-    notify, scatter, wait32,
+    PollWatch as ChangeWatch, atomic32, atomic64, copy, disk_full, fd_limit, file_size, gather,
+    names_fifo, notify, raise_fd_limit, reap_stale_named, scatter, total_memory, wait32,
 };
 use super::{Share, memmap};
 
