@@ -162,13 +162,11 @@ impl Mmap {
         allow: &impl Allowance,
     ) -> Result<Mmap, MmapError> {
         let req = Request::new(length, &opts)?;
-        let meta = file.file.metadata()?;
-        if !meta.is_file() {
+        let Some(size) = sys::regular_size(&file.file)? else {
             // Python skips its size checks for non-regular files and lets
             // mmap(2) refuse: EINVAL for length 0, ENODEV otherwise.
             return Err(os_error(if req.length == 0 { EINVAL } else { ENODEV }));
-        }
-        let size = meta.len();
+        };
         let len = if req.length == 0 {
             let rest = req.rest_of(size)?;
             usize::try_from(rest).map_err(|_| value_error("mmap length is too large"))?;

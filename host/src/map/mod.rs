@@ -423,7 +423,7 @@ impl Mmap {
         };
         allow.admit(&add, newsize)?;
         if let Some(f) = o.region.file() {
-            f.set_len(o.offset + newsize)?;
+            sys::set_len(f, o.offset + newsize)?;
         }
         // Like mremap(2) in CPython: a zero-length map is EINVAL (after the
         // file was already truncated, exactly as CPython leaves it).

@@ -35,7 +35,7 @@ macro_rules! contract {
         pub use $os::{
             ChangeWatch, NamedObject, Region, advice_value, allocation_granularity, fd_limit,
             file_size, map_file_tagged, names_fifo, open_named, page_size, raise_fd_limit,
-            reap_stale_named, shm_unlink, total_memory,
+            reap_stale_named, regular_size, set_len, shm_unlink, total_memory,
         };
         #[allow(unused_imports)]
         use $os::{atomic32, atomic64, copy, disk_full, gather, notify, scatter, wait32};

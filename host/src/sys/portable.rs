@@ -184,3 +184,15 @@ pub fn raise_fd_limit() {}
 
 /// Named objects are not files here: nothing to reap.
 pub fn reap_stale_named(_prefix: &str) {}
+
+/// The size of `file` if it is a regular file (`None` for anything else:
+/// mmap(2) refuses those itself).
+pub fn regular_size(file: &File) -> io::Result<Option<u64>> {
+    let m = file.metadata()?;
+    Ok(m.is_file().then_some(m.len()))
+}
+
+/// Sets the file's length (ftruncate).
+pub fn set_len(file: &File, len: u64) -> io::Result<()> {
+    file.set_len(len)
+}

@@ -5,7 +5,8 @@
 use super::Share;
 pub use super::portable::{
     PollWatch as ChangeWatch, atomic32, atomic64, copy, disk_full, fd_limit, file_size, gather,
-    names_fifo, notify, raise_fd_limit, reap_stale_named, scatter, total_memory, wait32,
+    names_fifo, notify, raise_fd_limit, reap_stale_named, regular_size, scatter, set_len,
+    total_memory, wait32,
 };
 
 use std::fs::File;

@@ -17,6 +17,7 @@ pub use super::linux::{ChangeWatch, notify, reap_stale_named, wait32};
 pub use super::portable::names_fifo;
 #[cfg(not(target_os = "linux"))]
 pub use super::portable::{PollWatch as ChangeWatch, names_fifo, notify, reap_stale_named, wait32};
+pub use super::portable::{regular_size, set_len};
 
 // `guard.c`: copies that turn SIGBUS into a return value (see that file for
 // why a jump out of a signal handler is sound here).
