@@ -44,7 +44,7 @@ ADVICE = ["MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL", "MADV_WILLNEED", "MAD
 I64_MIN, I64_MAX = -(2 ** 63), 2 ** 63 - 1
 # The host's limits are lifted so that only Python's semantics answer.
 HOST_LIMITS = ["--max-maps", "100000", "--max-mapped-bytes", str(I64_MAX), "--max-map-bytes", str(I64_MAX),
-               "--max-read-bytes", str(I64_MAX)]
+               "--max-read-bytes", str(I64_MAX), "--max-memory-bytes", str(I64_MAX)]
 
 
 def hexs(b):
