@@ -60,7 +60,9 @@ fn race_reader() {
                 .unwrap()
         };
         let (ok, efault) = (field("ok="), field("efault="));
-        assert!(ok > 0 && efault > 0, "the race did not happen: {line}");
+        // Reads now have memory semantics (zeros in the last page), so a
+        // run may see no wholly vanished page; the host must live either way.
+        assert!(ok > 0, "the readers made no progress: {line}");
         total.0 += ok;
         total.1 += efault;
     }
