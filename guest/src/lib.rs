@@ -40,11 +40,13 @@ pub mod bindings {
 
 // One concern per file: `error` (the Python exception), `files` (preopen
 // paths to descriptors), `mmap` (the wrapper over the WIT resource),
-// `channel` (an SPSC byte channel built on a shared map).
+// `channel` (an SPSC byte channel built on a shared map), `window`
+// (zero-copy windows in the guest's own memory).
 mod channel;
 mod error;
 mod files;
 mod mmap;
+mod window;
 
 pub use bindings::wasi::filesystem::types::Descriptor;
 pub use bindings::wasm_mmap::mmap::mmap::{
@@ -54,3 +56,4 @@ pub use channel::{Receiver, Sender, channel_create, channel_open};
 pub use error::{Error, Result};
 pub use files::{create_file, open_file};
 pub use mmap::{Mmap, MmapOptions, allocation_granularity, exit, pagesize, remove_named};
+pub use window::Window;

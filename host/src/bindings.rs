@@ -14,6 +14,8 @@ wasmtime::component::bindgen!({
     with: {
         "wasi": wasmtime_wasi::p2::bindings::sync,
         "wasm-mmap:mmap/mmap.mmap": crate::Mmap,
+        // Linked by hand (window.rs): `place` needs the guest's pointer.
+        "wasm-mmap:mmap/windows.window": crate::Window,
     },
     require_store_data_send: true,
 });

@@ -5,6 +5,8 @@
 use crate::error::{Error, MmapError};
 use crate::map::{Footprint, Mmap};
 use crate::policy::{self, Budget, Limits, ShmNames};
+use crate::window::{Truncation, WindowShared};
+use std::sync::Arc;
 use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::filesystem::Descriptor;
 
@@ -14,6 +16,7 @@ pub struct MmapCtxBuilder {
     limits: Limits,
     shm_namespace: Option<String>,
     shm_allow: Vec<String>,
+    truncation: Truncation,
 }
 
 impl MmapCtxBuilder {
@@ -77,6 +80,19 @@ impl MmapCtxBuilder {
         self
     }
 
+    /// Most windows placed at once.
+    pub fn max_windows(mut self, n: u64) -> Self {
+        self.limits.max_windows = n;
+        self
+    }
+
+    /// What a window does when another process shortens its file under it
+    /// (default [`Truncation::Trap`]).
+    pub fn on_truncation(mut self, policy: Truncation) -> Self {
+        self.truncation = policy;
+        self
+    }
+
     /// The namespace of guests' shared memory names: hosts given the same
     /// namespace share names; the default is private to this process.
     /// Panics on a namespace [`check_shm_namespace`](crate::check_shm_namespace)
@@ -113,6 +129,9 @@ impl MmapCtxBuilder {
             names: ShmNames::new(namespace, self.shm_allow),
             private,
             created: Vec::new(),
+            truncation: self.truncation,
+            windows: Vec::new(),
+            seen_epoch: crate::sys::pending_epoch(),
         }
     }
 }
@@ -128,6 +147,12 @@ pub struct MmapCtx {
     /// Named objects this guest created (OS name, size), counted as memory
     /// until removed.
     created: Vec<(String, u64)>,
+    /// What a window does when its file is shortened under it.
+    pub(crate) truncation: Truncation,
+    /// The guest's windows, to see their faults.
+    pub(crate) windows: Vec<Arc<WindowShared>>,
+    /// The fault handlers' epoch when last checked.
+    seen_epoch: u64,
 }
 
 impl MmapCtx {
@@ -135,6 +160,36 @@ impl MmapCtx {
     /// `Store::set_hostcall_fuel`: [`Limits::hostcall_fuel`]).
     pub fn limits(&self) -> &Limits {
         self.budget.limits()
+    }
+
+    /// Files whose pages vanished under one of this guest's windows (the
+    /// file was shortened by another process): after a trap, what to tell
+    /// the user.
+    pub fn truncated_windows(&self) -> Vec<String> {
+        self.windows
+            .iter()
+            .filter(|w| w.replaced())
+            .map(|w| w.what.clone())
+            .collect()
+    }
+
+    /// Traps the guest if host code touched a window page that the `trap`
+    /// policy had made inaccessible (the runtime read zeros for it then).
+    /// One atomic load unless some window of the process faulted.
+    pub(crate) fn check_windows(&mut self) -> Result<(), Error> {
+        let epoch = crate::sys::pending_epoch();
+        if epoch == self.seen_epoch {
+            return Ok(());
+        }
+        self.seen_epoch = epoch;
+        match self.windows.iter().find(|w| w.pending()) {
+            Some(w) => Err(Error::Trap(wasmtime::format_err!(
+                "a page of {} under a window vanished (another process shortened the file) \
+                 and was touched on the guest's behalf; truncation policy: trap",
+                w.what
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Records a named object this guest created.
@@ -200,6 +255,7 @@ impl<'a> MmapView<'a> {
 
     /// Puts a new map in the table and counts it in the budget.
     pub(crate) fn insert(&mut self, map: Result<Mmap, MmapError>) -> Result<Resource<Mmap>, Error> {
+        self.ctx.check_windows()?;
         let map = map?;
         let footprint = map.footprint();
         let r = self.table.push(map)?;
@@ -209,6 +265,7 @@ impl<'a> MmapView<'a> {
 
     /// The map behind a guest's handle.
     pub(crate) fn map(&mut self, r: &Resource<Mmap>) -> Result<&mut Mmap, Error> {
+        self.ctx.check_windows()?;
         Ok(self.table.get_mut(r)?)
     }
 
@@ -224,6 +281,7 @@ impl<'a> MmapView<'a> {
         r: &Resource<Mmap>,
         f: impl FnOnce(&mut Mmap, &Budget) -> Result<T, MmapError>,
     ) -> Result<T, Error> {
+        self.ctx.check_windows()?;
         let m = self.table.get_mut(r)?;
         let before = m.footprint();
         let out = f(m, &self.ctx.budget);

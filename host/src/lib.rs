@@ -63,6 +63,7 @@ mod host_impl;
 mod map;
 mod policy;
 mod sys;
+mod window;
 
 pub use ctx::{MmapCtx, MmapCtxBuilder, MmapView};
 pub use error::{Error, MmapError};
@@ -75,6 +76,7 @@ pub use policy::{
     Limits, MAX_NAME as MAX_SHM_NAME, check_name as check_shm_name,
     check_namespace as check_shm_namespace,
 };
+pub use window::{Truncation, Window, enable_windows};
 
 /// The WIT types as bindgen generates them, for embedders that call the
 /// interface directly.
@@ -91,11 +93,14 @@ pub fn raise_fd_limit() {
     sys::raise_fd_limit();
 }
 
-/// Adds the `wasm-mmap:mmap/mmap` interface to `linker`. `get` returns the
-/// [`MmapView`] of the store's data; its table must be wasmtime-wasi's.
+/// Adds the `wasm-mmap:mmap/mmap` and `wasm-mmap:mmap/windows` interfaces
+/// to `linker`. `get` returns the [`MmapView`] of the store's data; its
+/// table must be wasmtime-wasi's. Windows also need [`enable_windows`] on
+/// the engine's `Config`; without it `place` answers `EOPNOTSUPP`.
 pub fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> MmapView<'_>,
 ) -> wasmtime::Result<()> {
-    bindings::wit::add_to_linker::<T, ctx::HasMmap>(linker, get)
+    bindings::wit::add_to_linker::<T, ctx::HasMmap>(linker, get)?;
+    window::add_to_linker(linker, get)
 }

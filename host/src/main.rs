@@ -10,6 +10,10 @@ use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::p2::bindings::sync::Command;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
 
+/// The library's default limits, computed once (they read the machine).
+static DEFAULTS: std::sync::LazyLock<wasm_mmap::Limits> =
+    std::sync::LazyLock::new(wasm_mmap::Limits::default);
+
 /// Exit status for a guest trap, as `wasmtime run` uses (128 + SIGABRT).
 const TRAP_EXIT: u8 = 134;
 
@@ -52,40 +56,56 @@ struct RunArgs {
     envs: Vec<String>,
 
     /// Most maps the guest may hold open at once.
-    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_maps)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_maps)]
     max_maps: usize,
 
     /// Most bytes the guest's open maps may span together.
-    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_mapped_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULTS.max_mapped_bytes)]
     max_mapped_bytes: u64,
 
     /// Longest single map, at creation and through resize.
-    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_map_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULTS.max_map_bytes)]
     max_map_bytes: u64,
 
     /// Most bytes one call may copy out of a map (read, readline, a slice),
     /// and the largest list a guest may pass in one call.
-    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_read_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULTS.max_read_bytes)]
     max_read_bytes: u64,
 
     /// Most bytes of memory the guest's anonymous maps and the named objects
     /// it created may hold together (default: half the machine's RAM).
-    #[arg(long, value_name = "BYTES", default_value_t = wasm_mmap::Limits::default().max_memory_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULTS.max_memory_bytes)]
     max_memory_bytes: u64,
 
     /// Most kernel mappings (VMAs) the guest's maps may hold (each map is
     /// one; an madvise on part of a map may split off two more).
-    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_mappings)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_mappings)]
     max_mappings: u64,
 
     /// Most descriptors the guest's maps may keep open (default: half the
     /// process's descriptor limit, raised to its hard limit at start).
-    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_fds)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_fds)]
     max_fds: u64,
 
     /// Most wait-for-change watches armed at once.
-    #[arg(long, value_name = "N", default_value_t = wasm_mmap::Limits::default().max_watches)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_watches)]
     max_watches: u64,
+
+    /// Most windows (zero-copy views of a map in the guest's memory) placed
+    /// at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULTS.max_windows)]
+    max_windows: u64,
+
+    /// Turn windows off: guest memories are wasmtime's own (copy-on-write
+    /// images) and `window.place` answers EOPNOTSUPP.
+    #[arg(long)]
+    no_windows: bool,
+
+    /// What a window does when another process shortens its file under it:
+    /// `trap` the guest that touches the vanished page (the host lives), or
+    /// let the page read as `zero`s (stores to it are discarded).
+    #[arg(long, value_enum, value_name = "POLICY", default_value = "trap")]
+    on_truncation: OnTruncation,
 
     /// Namespace of the guest's named shared memory: hosts given the same
     /// namespace share names (default: private to this process).
@@ -104,6 +124,12 @@ struct RunArgs {
     /// Arguments for the guest (its argv[1..]).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnTruncation {
+    Trap,
+    Zero,
 }
 
 struct State {
@@ -161,6 +187,9 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
     let mut config = Config::new();
     // No async component features are used; this halves every host call.
     config.concurrency_support(false);
+    if !args.no_windows {
+        wasm_mmap::enable_windows(&mut config);
+    }
     let engine = Engine::new(&config).map_err(|e| one_line(&e))?;
     let component = Component::new(&engine, &bytes).map_err(|e| {
         format!(
@@ -216,7 +245,12 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
         .max_memory_bytes(args.max_memory_bytes)
         .max_mappings(args.max_mappings)
         .max_fds(args.max_fds)
-        .max_watches(args.max_watches);
+        .max_watches(args.max_watches)
+        .max_windows(args.max_windows)
+        .on_truncation(match args.on_truncation {
+            OnTruncation::Trap => wasm_mmap::Truncation::Trap,
+            OnTruncation::Zero => wasm_mmap::Truncation::Zero,
+        });
     if let Some(ns) = &args.shm_namespace {
         wasm_mmap::check_shm_namespace(ns).map_err(|e| format!("--shm-namespace: {e}"))?;
         mmap = mmap.shm_namespace(ns);
@@ -244,6 +278,12 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
                 return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
             }
             say(&format!("error: guest trapped: {}", trap_text(&e)));
+            for file in store.data().mmap.truncated_windows() {
+                say(&format!(
+                    "error: a window's page of {file} vanished: another process shortened \
+                     the file (--on-truncation trap)"
+                ));
+            }
             Ok(ExitCode::from(TRAP_EXIT))
         }
     }

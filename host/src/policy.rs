@@ -32,6 +32,10 @@ pub struct Limits {
     pub max_fds: u64,
     /// Most `wait-for-change` watches armed at once.
     pub max_watches: u64,
+    /// Most windows placed at once (each also counts two kernel mappings:
+    /// it splits the guest memory's). The fault handlers' table holds 4096
+    /// windows for the whole process.
+    pub max_windows: u64,
 }
 
 impl Default for Limits {
@@ -50,6 +54,7 @@ impl Default for Limits {
             max_mappings: 16_384,
             max_fds: (fds / 2).max(16),
             max_watches: 1024,
+            max_windows: 1024,
         }
     }
 }
@@ -93,6 +98,7 @@ impl Budget {
         u.mappings += add.mappings;
         u.fds += add.fds;
         u.watches += add.watches;
+        u.windows += add.windows;
     }
 
     /// Gives back what a closed map (or removed object) held.
@@ -104,6 +110,7 @@ impl Budget {
         u.mappings -= sub.mappings;
         u.fds -= sub.fds;
         u.watches -= sub.watches;
+        u.windows -= sub.windows;
     }
 
     /// The limits in force.
@@ -163,6 +170,13 @@ impl Allowance for Budget {
                 l.max_watches,
                 "change watches",
                 "max_watches",
+            ),
+            (
+                u.windows,
+                add.windows,
+                l.max_windows,
+                "windows",
+                "max_windows",
             ),
         ];
         for (used, more, limit, what, name) in checks {

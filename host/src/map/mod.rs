@@ -49,6 +49,8 @@ pub struct Footprint {
     pub fds: u64,
     /// Change watches (`wait-for-change`).
     pub watches: u64,
+    /// Windows placed in the guest's memory.
+    pub windows: u64,
 }
 
 impl Footprint {
@@ -62,6 +64,7 @@ impl Footprint {
             mappings: 1,
             fds: u64::from(!anonymous),
             watches: 0,
+            windows: 0,
         }
     }
 }
@@ -318,6 +321,31 @@ impl Mmap {
             } as i64);
         }
         Ok(o.search(sub, start, end, dir)?.map_or(-1, |i| i as i64))
+    }
+
+    /// Where a window of `len` bytes at `offset` of this map gets its pages
+    /// (the rules of the WIT's `window.place`, but for the guest memory).
+    pub fn window_source(&self, offset: u64, len: u64) -> Result<sys::WindowSource<'_>, MmapError> {
+        let o = self.open()?;
+        let Some(file) = o.region.file() else {
+            return Err(os_error(crate::errno::EOPNOTSUPP));
+        };
+        let gran = sys::allocation_granularity() as u64;
+        if !offset.is_multiple_of(gran) {
+            return Err(value_error(
+                "window offset must be a multiple of allocation-granularity()",
+            ));
+        }
+        let page = sys::page_size() as u64;
+        let end = (o.region.len() as u64).div_ceil(page) * page;
+        if offset.checked_add(len).is_none_or(|e| e > end) {
+            return Err(value_error("window range past the end of the map"));
+        }
+        Ok(sys::WindowSource {
+            file: file.as_ref(),
+            file_offset: o.offset + offset,
+            share: o.share,
+        })
     }
 
     /// `m.flush(offset, size)`.

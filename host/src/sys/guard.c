@@ -19,6 +19,8 @@
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,21 +31,98 @@ static __thread sigjmp_buf *volatile wmm_armed;
 
 #define BARRIER() __asm__ __volatile__("" ::: "memory")
 
+/*
+ * Windows: ranges of a guest's linear memory where a file is mapped
+ * (see `windows.rs` at the crate root). A page of such a range vanishes
+ * when another process shortens the file; the guest's own loads, the
+ * runtime's memory.copy and the host's lifting of arguments all touch it
+ * in native code. The handlers below replace the vanished page by an
+ * anonymous one (mmap is async-signal-safe) and record it in the
+ * window's slot:
+ *   policy ZERO: a zero page; the access is retried and reads zeros.
+ *   policy TRAP: an inaccessible page; the retried access faults again,
+ *   with SIGSEGV. From wasm code, wasmtime's handler (installed after
+ *   ours) turns that into a trap of the guest. From host code wasmtime
+ *   passes it on to us: we put a zero page there, mark the slot PENDING
+ *   and bump an epoch the host checks at the guest's next call, which
+ *   traps the guest then.
+ * The slot table is fixed-size and lock-free; the handlers only read it.
+ */
+#define WMM_SLOTS 4096
+#define WMM_FREE 0u
+#define WMM_CLAIMED 1u
+#define WMM_ACTIVE 2u
+#define WMM_REPLACED 1u
+#define WMM_TRAPPED 2u
+#define WMM_PENDING 4u
+
+struct wmm_slot {
+    _Atomic uintptr_t start, end;
+    _Atomic unsigned state, policy, flags;
+};
+static struct wmm_slot wmm_slots[WMM_SLOTS];
+static _Atomic size_t wmm_high;
+static _Atomic unsigned long wmm_epoch;
+static _Atomic uintptr_t wmm_pagesize = 4096;
+static struct sigaction wmm_prev_segv;
+
+static struct wmm_slot *wmm_find(uintptr_t a) {
+    size_t n = atomic_load(&wmm_high);
+    for (size_t i = 0; i < n && i < WMM_SLOTS; i++) {
+        struct wmm_slot *s = &wmm_slots[i];
+        if (atomic_load(&s->state) == WMM_ACTIVE && atomic_load(&s->start) <= a &&
+            a < atomic_load(&s->end))
+            return s;
+    }
+    return NULL;
+}
+
+static int wmm_replace_page(uintptr_t a, int prot) {
+    uintptr_t ps = atomic_load(&wmm_pagesize);
+    void *page = (void *)(a & ~(ps - 1));
+    return mmap(page, ps, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED;
+}
+
+static void wmm_chain(struct sigaction *prev, int sig, siginfo_t *info, void *uctx) {
+    if (prev->sa_flags & SA_SIGINFO) {
+        prev->sa_sigaction(sig, info, uctx);
+    } else if (prev->sa_handler == SIG_DFL || prev->sa_handler == SIG_IGN) {
+        /* Restore the default and return: the access faults again and the
+           process dies of the signal, as it would have without us. */
+        signal(sig, SIG_DFL);
+    } else {
+        prev->sa_handler(sig);
+    }
+}
+
 static void wmm_on_sigbus(int sig, siginfo_t *info, void *uctx) {
     sigjmp_buf *jb = wmm_armed;
     if (jb != NULL) {
         wmm_armed = NULL;
         siglongjmp(*jb, 1);
     }
-    if (wmm_prev.sa_flags & SA_SIGINFO) {
-        wmm_prev.sa_sigaction(sig, info, uctx);
-    } else if (wmm_prev.sa_handler == SIG_DFL || wmm_prev.sa_handler == SIG_IGN) {
-        /* Restore the default and return: the access faults again and the
-           process dies of SIGBUS, as it would have without us. */
-        signal(SIGBUS, SIG_DFL);
-    } else {
-        wmm_prev.sa_handler(sig);
+    uintptr_t a = (uintptr_t)info->si_addr;
+    struct wmm_slot *s = wmm_find(a);
+    if (s != NULL) {
+        int trap = atomic_load(&s->policy) == 0;
+        if (wmm_replace_page(a, trap ? PROT_NONE : PROT_READ | PROT_WRITE)) {
+            atomic_fetch_or(&s->flags, WMM_REPLACED | (trap ? WMM_TRAPPED : 0u));
+            return;
+        }
     }
+    wmm_chain(&wmm_prev, sig, info, uctx);
+}
+
+static void wmm_on_sigsegv(int sig, siginfo_t *info, void *uctx) {
+    uintptr_t a = (uintptr_t)info->si_addr;
+    struct wmm_slot *s = wmm_find(a);
+    if (s != NULL && (atomic_load(&s->flags) & WMM_TRAPPED) &&
+        wmm_replace_page(a, PROT_READ | PROT_WRITE)) {
+        atomic_fetch_or(&s->flags, WMM_PENDING);
+        atomic_fetch_add(&wmm_epoch, 1);
+        return;
+    }
+    wmm_chain(&wmm_prev_segv, sig, info, uctx);
 }
 
 int wmm_install(void) {
@@ -53,6 +132,52 @@ int wmm_install(void) {
     sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
     return sigaction(SIGBUS, &sa, &wmm_prev);
+}
+
+/* The SIGSEGV half of the window handlers. Installed before wasmtime's
+   (before the first Engine), so wasmtime sees every fault first and hands
+   us only those it does not own. */
+int wmm_install_segv(uintptr_t pagesize) {
+    atomic_store(&wmm_pagesize, pagesize);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = wmm_on_sigsegv;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGSEGV, &sa, &wmm_prev_segv);
+}
+
+/* Registers [start, end) under a policy (0 trap, 1 zero): the slot index,
+   or -1 when the table is full. */
+int wmm_slot_claim(uintptr_t start, uintptr_t end, unsigned policy) {
+    for (size_t i = 0; i < WMM_SLOTS; i++) {
+        unsigned expect = WMM_FREE;
+        struct wmm_slot *s = &wmm_slots[i];
+        if (atomic_compare_exchange_strong(&s->state, &expect, WMM_CLAIMED)) {
+            atomic_store(&s->start, start);
+            atomic_store(&s->end, end);
+            atomic_store(&s->policy, policy);
+            atomic_store(&s->flags, 0u);
+            size_t high = atomic_load(&wmm_high);
+            while (high < i + 1 && !atomic_compare_exchange_weak(&wmm_high, &high, i + 1)) {
+            }
+            atomic_store(&s->state, WMM_ACTIVE);
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+unsigned wmm_slot_flags(int i) {
+    return (i >= 0 && i < WMM_SLOTS) ? atomic_load(&wmm_slots[i].flags) : 0u;
+}
+
+void wmm_slot_release(int i) {
+    if (i >= 0 && i < WMM_SLOTS) atomic_store(&wmm_slots[i].state, WMM_FREE);
+}
+
+unsigned long wmm_pending_epoch(void) {
+    return atomic_load(&wmm_epoch);
 }
 
 #define GUARDED(body)                \

@@ -26,6 +26,16 @@ mod memmap;
 #[allow(dead_code)] // not every backend needs every fallback
 mod portable;
 
+// Windows (the feature): guest memories that never move, and file pages
+// placed in them. Unix only; elsewhere every placement is EOPNOTSUPP.
+#[cfg_attr(unix, path = "guest_memory.rs")]
+#[cfg_attr(not(unix), path = "guest_memory_none.rs")]
+mod guest_memory;
+pub use guest_memory::{
+    PENDING, PlaceError, PlacedWindow, REPLACED, WINDOWS_SUPPORTED, WindowSource,
+    enable as enable_windows, find_memory, pending_epoch,
+};
+
 /// The contract: every backend exports these names. The first list is
 /// what the rest of the crate uses; the second, the raw `unsafe` routines
 /// this module wraps in safe, checked methods (private to `sys`).
@@ -34,8 +44,8 @@ macro_rules! contract {
         #[allow(unused_imports)]
         pub use $os::{
             ChangeWatch, NamedObject, Region, advice_value, allocation_granularity, fd_limit,
-            file_size, map_file_tagged, names_fifo, open_named, page_size, raise_fd_limit,
-            reap_stale_named, regular_size, set_len, shm_unlink, total_memory,
+            file_path, file_size, map_file_tagged, names_fifo, open_named, page_size,
+            raise_fd_limit, reap_stale_named, regular_size, set_len, shm_unlink, total_memory,
         };
         #[allow(unused_imports)]
         use $os::{atomic32, atomic64, copy, disk_full, gather, notify, scatter, wait32};

@@ -105,3 +105,8 @@ pub fn shm_unlink(_: &str) -> io::Result<()> {
 pub fn advice_value(_index: usize) -> Option<i32> {
     None
 }
+
+/// The path a file was opened by: this OS cannot tell.
+pub fn file_path(_file: &std::fs::File) -> Option<std::path::PathBuf> {
+    None
+}

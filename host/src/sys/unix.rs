@@ -46,7 +46,7 @@ static GUARD: Once = Once::new();
 
 /// Installs the process-wide SIGBUS handler behind the guarded copies (once,
 /// before the first mapping exists).
-fn install_guard() {
+pub(super) fn install_guard() {
     GUARD.call_once(|| {
         // SAFETY: installs a handler that only acts inside guarded copies
         // and otherwise defers to the previous one.
@@ -203,6 +203,16 @@ pub fn shm_unlink(name: &str) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// The path `file` was opened by, where the OS can tell (Linux's
+/// `/proc/self/fd`), for messages.
+pub fn file_path(file: &File) -> Option<std::path::PathBuf> {
+    if cfg!(target_os = "linux") {
+        std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+    } else {
+        None
     }
 }
 
