@@ -7,11 +7,20 @@
 //! notified after each write: the receiver waits on it), `28` space
 //! sequence (u32, bumped and notified after each read: the sender waits on
 //! it). Waits re-check after loading the sequence, so no wake-up is lost.
+//!
+//! Where the host allows it, both ends place a [`Window`] over the map, so
+//! the ring's bytes and the header's counters move with plain memory
+//! copies and atomics instead of host calls; waits and wake-ups stay host
+//! calls (a shared futex on the file's page, which the window maps too).
+//! Without windows (`--no-windows`, a host OS without them) every access is
+//! a call, with the same layout: both kinds of ends interoperate.
 
 use crate::ErrorCode;
 use crate::error::{Error, Result};
 use crate::mmap::Mmap;
+use crate::window::Window;
 use std::io;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 const MAGIC: u32 = 0x4843_4d57; // "WMCH"
@@ -37,7 +46,10 @@ pub fn channel_create(m: Mmap) -> Result<Sender> {
     m.store32(SPACE_SEQ, 0)?;
     m.store32(4, u32::try_from(cap).unwrap_or(u32::MAX))?;
     m.store32(0, MAGIC)?;
-    Ok(Sender { m, cap })
+    Ok(Sender {
+        m: Shared::new(m),
+        cap,
+    })
 }
 
 /// Opens the receiving end of a channel another process created in `m`
@@ -46,7 +58,10 @@ pub fn channel_open(m: Mmap) -> Result<Receiver> {
     for _ in 0..1000 {
         if m.load32(0)? == MAGIC {
             let cap = capacity(&m)?;
-            return Ok(Receiver { m, cap });
+            return Ok(Receiver {
+                m: Shared::new(m),
+                cap,
+            });
         }
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -57,37 +72,106 @@ pub fn channel_open(m: Mmap) -> Result<Receiver> {
 
 /// The sending end.
 pub struct Sender {
-    m: Mmap,
+    m: Shared,
     cap: u64,
 }
 
 /// The receiving end.
 pub struct Receiver {
-    m: Mmap,
+    m: Shared,
     cap: u64,
 }
 
+/// The channel's map, and a window over it when the host gives one.
+struct Shared {
+    // Declared first: dropped (and unmapped) before the map.
+    w: Option<Window>,
+    m: Mmap,
+}
+
+impl Shared {
+    /// A window only over a writable map: a window of a read-only map is a
+    /// private copy, whose stores the other end would never see (the calls
+    /// then report the map's access error).
+    fn new(m: Mmap) -> Shared {
+        let writable = m.write_at(0, &[]).is_ok();
+        let w = if writable {
+            Window::whole(&m).ok()
+        } else {
+            None
+        };
+        Shared { w, m }
+    }
+
+    fn load32(&self, off: u64) -> Result<u32> {
+        match &self.w {
+            Some(w) => Ok(w.atomic_u32(off as usize)?.load(SeqCst)),
+            None => self.m.load32(off),
+        }
+    }
+
+    fn load64(&self, off: u64) -> Result<u64> {
+        match &self.w {
+            Some(w) => Ok(w.atomic_u64(off as usize)?.load(SeqCst)),
+            None => self.m.load64(off),
+        }
+    }
+
+    fn store64(&self, off: u64, v: u64) -> Result<()> {
+        match &self.w {
+            Some(w) => {
+                w.atomic_u64(off as usize)?.store(v, SeqCst);
+                Ok(())
+            }
+            None => self.m.store64(off, v),
+        }
+    }
+
+    fn add32(&self, off: u64, v: u32) -> Result<u32> {
+        match &self.w {
+            Some(w) => Ok(w.atomic_u32(off as usize)?.fetch_add(v, SeqCst)),
+            None => self.m.add32(off, v),
+        }
+    }
+
+    fn write(&self, off: usize, data: &[u8]) -> Result<()> {
+        match &self.w {
+            Some(w) => w.write_from(off, data),
+            None => self.m.set_slice(off..off + data.len(), data),
+        }
+    }
+
+    fn read(&self, off: usize, out: &mut [u8]) -> Result<()> {
+        match &self.w {
+            Some(w) => w.read_into(off, out),
+            None => {
+                out.copy_from_slice(&self.m.slice(off..off + out.len())?);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Copies `data` into the ring at stream position `at` (wrapping).
-fn ring_write(m: &Mmap, cap: u64, at: u64, data: &[u8]) -> Result<()> {
+fn ring_write(m: &Shared, cap: u64, at: u64, data: &[u8]) -> Result<()> {
     let start = (at % cap) as usize;
     let first = data.len().min(cap as usize - start);
     let h = HEADER as usize;
-    m.set_slice(h + start..h + start + first, &data[..first])?;
+    m.write(h + start, &data[..first])?;
     if first < data.len() {
-        m.set_slice(h..h + data.len() - first, &data[first..])?;
+        m.write(h, &data[first..])?;
     }
     Ok(())
 }
 
 /// Copies `n` bytes out of the ring from stream position `at` (wrapping).
-fn ring_read(m: &Mmap, cap: u64, at: u64, out: &mut [u8]) -> Result<()> {
+fn ring_read(m: &Shared, cap: u64, at: u64, out: &mut [u8]) -> Result<()> {
     let start = (at % cap) as usize;
     let first = out.len().min(cap as usize - start);
     let h = HEADER as usize;
-    out[..first].copy_from_slice(&m.slice(h + start..h + start + first)?);
+    m.read(h + start, &mut out[..first])?;
     if first < out.len() {
-        let rest = out.len() - first;
-        out[first..].copy_from_slice(&m.slice(h..h + rest)?);
+        m.read(h, &mut out[first..])?;
     }
     Ok(())
 }
@@ -104,14 +188,14 @@ impl Sender {
             let head = self.m.load64(HEAD)?;
             let free = self.cap - (head - self.m.load64(TAIL)?);
             if free == 0 {
-                self.m.wait32(SPACE_SEQ, seq, NAP)?;
+                self.m.m.wait32(SPACE_SEQ, seq, NAP)?;
                 continue;
             }
             let n = data.len().min(free as usize);
             ring_write(&self.m, self.cap, head, &data[..n])?;
             self.m.store64(HEAD, head + n as u64)?;
             self.m.add32(DATA_SEQ, 1)?;
-            self.m.notify(DATA_SEQ, 1)?;
+            self.m.m.notify(DATA_SEQ, 1)?;
             return Ok(n);
         }
     }
@@ -138,14 +222,14 @@ impl Receiver {
             let tail = self.m.load64(TAIL)?;
             let avail = self.m.load64(HEAD)? - tail;
             if avail == 0 {
-                self.m.wait32(DATA_SEQ, seq, NAP)?;
+                self.m.m.wait32(DATA_SEQ, seq, NAP)?;
                 continue;
             }
             let n = buf.len().min(avail as usize);
             ring_read(&self.m, self.cap, tail, &mut buf[..n])?;
             self.m.store64(TAIL, tail + n as u64)?;
             self.m.add32(SPACE_SEQ, 1)?;
-            self.m.notify(SPACE_SEQ, 1)?;
+            self.m.m.notify(SPACE_SEQ, 1)?;
             return Ok(n);
         }
     }

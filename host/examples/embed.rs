@@ -1,8 +1,8 @@
 //! Embedding wasm-mmap in your own wasmtime application: add WASI and the
 //! mmap interface to your linker, keep both contexts in your store data.
 //!
-//! `cargo run --release --example embed -- GUEST.wasm DIR` runs a WASI
-//! command component with DIR preopened as `.`.
+//! `cargo run --release --example embed -- GUEST.wasm DIR [ARGS...]` runs a
+//! WASI command component with DIR preopened as `.`, zero-copy windows on.
 
 use wasm_mmap::{MmapCtx, MmapView};
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -36,6 +36,8 @@ fn main() -> wasmtime::Result<()> {
 
     let mut config = Config::new();
     config.concurrency_support(false);
+    // Zero-copy windows: the one call, before the first Engine.
+    wasm_mmap::enable_windows(&mut config);
     let engine = Engine::new(&config)?;
     let mut linker = Linker::<App>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -46,12 +48,16 @@ fn main() -> wasmtime::Result<()> {
     let app = App {
         wasi: WasiCtx::builder()
             .inherit_stdio()
+            .arg(&guest)
+            .args(&args.collect::<Vec<_>>())
             .preopened_dir(&dir, ".", FsPerms::ReadWrite)?
             .build(),
         // Host-side limits: this application allows 16 maps, 1 GiB in all.
         mmap: MmapCtx::builder()
             .max_maps(16)
             .max_mapped_bytes(1 << 30)
+            .max_windows(64)
+            .on_truncation(wasm_mmap::Truncation::Trap)
             .build(),
         table: ResourceTable::new(),
     };

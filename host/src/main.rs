@@ -103,7 +103,7 @@ struct RunArgs {
 
     /// What a window does when another process shortens its file under it:
     /// `trap` the guest that touches the vanished page (the host lives), or
-    /// let the page read as `zero`s (stores to it are discarded).
+    /// let the page read as `zero`s (stores to it no longer reach the file).
     #[arg(long, value_enum, value_name = "POLICY", default_value = "trap")]
     on_truncation: OnTruncation,
 

@@ -31,8 +31,9 @@ pub enum Truncation {
     /// not compute on zeros it cannot tell from data.
     #[default]
     Trap,
-    /// The page reads as zeros from then on and stores to it are
-    /// discarded; the window reports it (`replaced`).
+    /// The page reads as zeros from then on; stores to it stay in the
+    /// guest's memory and no longer reach the file. The window reports it
+    /// (`replaced`).
     Zero,
 }
 

@@ -15,6 +15,11 @@ fn bench_ops() {
         &["rand4k", "f.bin", "10"],
         &["seq", "f.bin", "1"],
         &["find", "f.bin"],
+        &["find", "f.bin", "4096"],
+        &["wbyte", "f.bin", "100"],
+        &["wrand4k", "f.bin", "10"],
+        &["wseq", "f.bin", "1"],
+        &["nop"],
     ] {
         let mut a = vec!["run", "--dir", dir, BENCH_OPS];
         a.extend_from_slice(args);

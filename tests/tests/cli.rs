@@ -52,9 +52,19 @@ fn embedding_example_runs_a_guest() {
         .join("examples")
         .join(format!("embed{}", std::env::consts::EXE_SUFFIX));
     let d = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(exe)
+    let out = std::process::Command::new(&exe)
         .arg(MMAP_ANONYMOUS)
         .arg(d.path())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    // Windows work through the embedding API's one call too.
+    let bytes: Vec<u8> = (0..16384).map(|i| (i % 251) as u8).collect();
+    std::fs::write(d.path().join("f.bin"), bytes).unwrap();
+    let out = std::process::Command::new(&exe)
+        .arg(WINDOW_BASIC)
+        .arg(d.path())
+        .arg("f.bin")
         .output()
         .unwrap();
     assert_ok(&out);

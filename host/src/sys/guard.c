@@ -62,7 +62,7 @@ struct wmm_slot {
 };
 static struct wmm_slot wmm_slots[WMM_SLOTS];
 static _Atomic size_t wmm_high;
-static _Atomic unsigned long wmm_epoch;
+static _Atomic unsigned long long wmm_epoch;
 static _Atomic uintptr_t wmm_pagesize = 4096;
 static struct sigaction wmm_prev_segv;
 
@@ -176,7 +176,7 @@ void wmm_slot_release(int i) {
     if (i >= 0 && i < WMM_SLOTS) atomic_store(&wmm_slots[i].state, WMM_FREE);
 }
 
-unsigned long wmm_pending_epoch(void) {
+unsigned long long wmm_pending_epoch(void) {
     return atomic_load(&wmm_epoch);
 }
 

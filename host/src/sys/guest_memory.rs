@@ -27,7 +27,7 @@ unsafe extern "C" {
     fn wmm_slot_claim(start: usize, end: usize, policy: libc::c_uint) -> libc::c_int;
     fn wmm_slot_flags(slot: libc::c_int) -> libc::c_uint;
     fn wmm_slot_release(slot: libc::c_int);
-    fn wmm_pending_epoch() -> libc::c_ulong;
+    fn wmm_pending_epoch() -> libc::c_ulonglong;
 }
 
 /// The slot flag: a page was replaced.
@@ -58,7 +58,7 @@ pub fn install_window_handlers() {
 /// inaccessible by the `trap` policy (cheap to poll on every call).
 pub fn pending_epoch() -> u64 {
     // SAFETY: an atomic load.
-    u64::from(unsafe { wmm_pending_epoch() })
+    unsafe { wmm_pending_epoch() }
 }
 
 /// A registered window range in the fault handlers' table.

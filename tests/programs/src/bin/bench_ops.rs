@@ -4,11 +4,19 @@
 //! - `rand4k FILE N`: random 4 KiB reads: seek+read on the map, and
 //!   wasi:filesystem read on a descriptor: ns per read.
 //! - `seq FILE ROUNDS`: 1 MiB sequential reads and writes: MB/s.
-//! - `find FILE`: find of an absent needle over the whole map: MB/s.
+//! - `find FILE [NEEDLE_BYTES]`: find of an absent needle (a short one, or
+//!   NEEDLE_BYTES of a pattern absent from the file) over the whole map:
+//!   ns per find.
 //! - `ping FILE N spin|block first|second`: round trips over a shared word.
+//! - `wbyte FILE N`: a window's single-byte loads and stores: ns per op.
+//! - `wrand4k FILE N`: random 4 KiB copies out of a window: ns per read.
+//! - `wseq FILE ROUNDS`: 1 MiB copies out of a window: MB/s.
+//! - `wping FILE N first|second`: round trips over a window's word.
+//! - `nop`: nothing (start-up time).
 
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
-use wasm_mmap_guest::{Mmap, MmapOptions, Whence, open_file};
+use wasm_mmap_guest::{Mmap, MmapOptions, Whence, Window, open_file};
 
 fn ns(t: Instant, n: u64) -> f64 {
     t.elapsed().as_nanos() as f64 / n as f64
@@ -16,6 +24,9 @@ fn ns(t: Instant, n: u64) -> f64 {
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
+    if a[0] == "nop" {
+        return;
+    }
     let f = open_file(&a[1], true).unwrap();
     let m = Mmap::map(&f, 0, MmapOptions::new()).unwrap();
     let r = m.raw();
@@ -93,15 +104,18 @@ fn main() {
             );
         }
         "find" => {
+            // A needle absent from the file (whose bytes are i % 251): a
+            // run of 0xFF, as long as asked, or a short word.
+            let needle = match a.get(2) {
+                Some(n) => vec![0xFFu8; n.parse().unwrap()],
+                None => b"needle-that-is-absent".to_vec(),
+            };
+            let rounds = 3;
             let t = Instant::now();
-            let rounds = 5;
             for _ in 0..rounds {
-                assert_eq!(r.find(b"needle-that-is-absent", Some(0), None).unwrap(), -1);
+                assert_eq!(r.find(&needle, Some(0), None).unwrap(), -1);
             }
-            println!(
-                "find_mb_s {:.0}",
-                (rounds * len) as f64 / t.elapsed().as_secs_f64() / 1e6
-            );
+            println!("find_ns {:.0}", ns(t, rounds));
         }
         "ping" => {
             // Word 0: the ball (a counter). `first` serves odd numbers and
@@ -131,6 +145,77 @@ fn main() {
                 if !spin {
                     m.notify(0, 1).unwrap();
                 }
+            }
+            if first {
+                wait_for(2 * n);
+                println!("round_trip_ns {:.0}", ns(t, u64::from(n)));
+            }
+        }
+        "wbyte" => {
+            let n: u64 = a[2].parse().unwrap();
+            let w = Window::whole(&m).unwrap();
+            let l = len as usize;
+            let t = Instant::now();
+            let mut sum = 0u32;
+            for i in 0..n as usize {
+                sum = sum.wrapping_add(u32::from(w.get(i % l).unwrap()));
+            }
+            std::hint::black_box(sum);
+            println!("wread_byte {:.2}", ns(t, n));
+            let t = Instant::now();
+            for i in 0..n as usize {
+                w.set(i % l, i as u8).unwrap();
+            }
+            println!("wwrite_byte {:.2}", ns(t, n));
+        }
+        "wrand4k" => {
+            let n: u64 = a[2].parse().unwrap();
+            let w = Window::whole(&m).unwrap();
+            let offs: Vec<u64> = (0..n).map(|_| rnd(len / 4096) * 4096).collect();
+            let mut buf = vec![0u8; 4096];
+            let t = Instant::now();
+            for &o in &offs {
+                w.read_into(o as usize, &mut buf).unwrap();
+                std::hint::black_box(&buf);
+            }
+            println!("wread_4k {:.1}", ns(t, n));
+        }
+        "wseq" => {
+            let rounds: u64 = a[2].parse().unwrap();
+            let w = Window::whole(&m).unwrap();
+            let mib = 1usize << 20;
+            let chunks = len as usize / mib;
+            let mut buf = vec![0u8; mib];
+            let t = Instant::now();
+            for k in 0..rounds as usize * chunks {
+                w.read_into((k % chunks) * mib, &mut buf).unwrap();
+                std::hint::black_box(&buf);
+            }
+            println!(
+                "wcopy_1m_mb_s {:.0}",
+                (rounds as usize * chunks * mib) as f64 / t.elapsed().as_secs_f64() / 1e6
+            );
+        }
+        "wping" => {
+            let n: u32 = a[2].parse().unwrap();
+            let first = a[3] == "first";
+            let w = Window::new(&m, 0, 4096).unwrap();
+            let (ball, ready) = (w.atomic_u32(0).unwrap(), w.atomic_u32(4).unwrap());
+            let wait_for = |want: u32| {
+                while ball.load(SeqCst) != want {
+                    std::hint::spin_loop();
+                }
+            };
+            if first {
+                while ready.load(SeqCst) == 0 {}
+            } else {
+                ready.store(1, SeqCst);
+            }
+            let t = Instant::now();
+            for i in 0..n {
+                let serve = 2 * i + if first { 1 } else { 2 };
+                wait_for(serve - 1);
+                ball.store(serve, SeqCst);
             }
             if first {
                 wait_for(2 * n);

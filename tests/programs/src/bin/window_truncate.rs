@@ -7,6 +7,7 @@
 //!   reads zeros and the next wasm-mmap call traps);
 //! - `lift`: passes it as a call's list argument, lifted by the host
 //!   (under `trap`, that call traps).
+//!
 //! Under `zero` every mode reads zeros, `replaced` turns true, and the
 //! guest prints `ok`.
 
