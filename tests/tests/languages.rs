@@ -132,10 +132,16 @@ fn c_example() {
     assert_ok(&out);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "HELLO from c, through a real map\nok\n"
+        "HELLO from c, through a real map\nwindow ok\nok\n"
     );
     assert_eq!(
         std::fs::read(d.path().join("c.bin")).unwrap(),
         b"HELLO from c, through a real map"
     );
+    // Page 1 of cw.bin, written through the window's plain C pointer (16)
+    // and through the map (64); page 0 and the rest stay zeros.
+    let mut want = vec![0u8; 8192];
+    want[4096 + 16..4096 + 33].copy_from_slice(b"through a pointer");
+    want[4096 + 64..4096 + 76].copy_from_slice(b"from the map");
+    assert_eq!(std::fs::read(d.path().join("cw.bin")).unwrap(), want);
 }
