@@ -9,18 +9,19 @@
 //! it). Waits re-check after loading the sequence, so no wake-up is lost.
 //!
 //! Where the host allows it, both ends place a [`Window`] over the map, so
-//! the ring's bytes and the header's counters move with plain memory
-//! copies and atomics instead of host calls; waits and wake-ups stay host
-//! calls (a shared futex on the file's page, which the window maps too).
-//! Without windows (`--no-windows`, a host OS without them) every access is
-//! a call, with the same layout: both kinds of ends interoperate.
+//! the ring's bytes move with plain memory copies instead of host calls.
+//! The header's counters stay host calls: they are real atomics on the
+//! file's page (wasm32-wasip2 code has none), whose ordering publishes the
+//! ring bytes written before them on every CPU; so do waits and wake-ups
+//! (a shared futex on the page). Without windows (`--no-windows`, a host
+//! OS without them) the bytes are calls too, with the same layout: both
+//! kinds of ends interoperate.
 
 use crate::ErrorCode;
 use crate::error::{Error, Result};
 use crate::mmap::Mmap;
 use crate::window::Window;
 use std::io;
-use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 const MAGIC: u32 = 0x4843_4d57; // "WMCH"
@@ -104,34 +105,19 @@ impl Shared {
     }
 
     fn load32(&self, off: u64) -> Result<u32> {
-        match &self.w {
-            Some(w) => Ok(w.atomic_u32(off as usize)?.load(SeqCst)),
-            None => self.m.load32(off),
-        }
+        self.m.load32(off)
     }
 
     fn load64(&self, off: u64) -> Result<u64> {
-        match &self.w {
-            Some(w) => Ok(w.atomic_u64(off as usize)?.load(SeqCst)),
-            None => self.m.load64(off),
-        }
+        self.m.load64(off)
     }
 
     fn store64(&self, off: u64, v: u64) -> Result<()> {
-        match &self.w {
-            Some(w) => {
-                w.atomic_u64(off as usize)?.store(v, SeqCst);
-                Ok(())
-            }
-            None => self.m.store64(off, v),
-        }
+        self.m.store64(off, v)
     }
 
     fn add32(&self, off: u64, v: u32) -> Result<u32> {
-        match &self.w {
-            Some(w) => Ok(w.atomic_u32(off as usize)?.fetch_add(v, SeqCst)),
-            None => self.m.add32(off, v),
-        }
+        self.m.add32(off, v)
     }
 
     fn write(&self, off: usize, data: &[u8]) -> Result<()> {

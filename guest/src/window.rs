@@ -8,7 +8,6 @@ use crate::mmap::{Mmap, allocation_granularity};
 use crate::{ErrorCode, OsError};
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::ptr;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// A window: `len` bytes of a map at a fixed place in this guest's memory.
 ///
@@ -20,7 +19,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 /// A `write` map's window is shared with the file and every other process
 /// mapping it; a `read` or `copy` map's window is a private copy-on-write
 /// view. The bytes can change at any moment (another process writes the
-/// file), so the safe accessors copy or use volatile/atomic accesses and no
+/// file), so the safe accessors copy or use volatile accesses and no
 /// Rust reference to the bytes exists; [`Window::as_slice`] gives one, as
 /// `unsafe` as memmap2's maps.
 pub struct Window {
@@ -156,27 +155,52 @@ impl Window {
         Ok(())
     }
 
-    /// The u32 at `off` (4-aligned) as an atomic, shared with every other
-    /// process mapping the page (wasm atomics are plain loads and stores
-    /// in a single-threaded guest, so ordering holds on the host CPU).
-    pub fn atomic_u32(&self, off: usize) -> Result<&AtomicU32> {
-        self.check(off, 4)?;
-        if !off.is_multiple_of(4) {
-            return Err(invalid("unaligned atomic access"));
+    fn word(&self, off: usize, size: usize) -> Result<*mut u8> {
+        self.check(off, size)?;
+        if !off.is_multiple_of(size) {
+            return Err(invalid("unaligned word access"));
         }
-        // SAFETY: an aligned word inside the window, which lives as long as
-        // the returned reference; atomics tolerate concurrent writers.
-        Ok(unsafe { AtomicU32::from_ptr(self.ptr.add(off).cast()) })
+        // SAFETY: inside the window (checked).
+        Ok(unsafe { self.ptr.add(off) })
     }
 
-    /// The u64 at `off` (8-aligned) as an atomic.
-    pub fn atomic_u64(&self, off: usize) -> Result<&AtomicU64> {
-        self.check(off, 8)?;
-        if !off.is_multiple_of(8) {
-            return Err(invalid("unaligned atomic access"));
-        }
-        // SAFETY: as for `atomic_u32`.
-        Ok(unsafe { AtomicU64::from_ptr(self.ptr.add(off).cast()) })
+    /// The aligned u32 at `off`: one volatile load, never cached by the
+    /// compiler, so a spin loop sees another process's store. An aligned
+    /// word is moved whole (single-copy atomic on every CPU wasmtime runs
+    /// on), in the host CPU's order for plain loads and stores (x86: total
+    /// store order). There is no read-modify-write here: wasm32-wasip2
+    /// code has no atomic instructions, so `fetch_add` or compare-exchange
+    /// on a window would not be atomic against other processes; use
+    /// [`Mmap::add32`]/[`Mmap::cas32`] (a host call, a real atomic on the
+    /// same page) for those, and for ordering stronger than the CPU's.
+    pub fn load32(&self, off: usize) -> Result<u32> {
+        let p = self.word(off, 4)?;
+        // SAFETY: an aligned word inside the window; raw volatile access.
+        Ok(unsafe { ptr::read_volatile(p.cast::<u32>()) })
+    }
+
+    /// Stores the aligned u32 at `off` (one volatile store; see
+    /// [`Window::load32`]).
+    pub fn store32(&self, off: usize, v: u32) -> Result<()> {
+        let p = self.word(off, 4)?;
+        // SAFETY: as for `load32`; the window is writable memory.
+        unsafe { ptr::write_volatile(p.cast::<u32>(), v) };
+        Ok(())
+    }
+
+    /// The aligned u64 at `off` (one volatile load; see [`Window::load32`]).
+    pub fn load64(&self, off: usize) -> Result<u64> {
+        let p = self.word(off, 8)?;
+        // SAFETY: as for `load32`.
+        Ok(unsafe { ptr::read_volatile(p.cast::<u64>()) })
+    }
+
+    /// Stores the aligned u64 at `off` (one volatile store).
+    pub fn store64(&self, off: usize, v: u64) -> Result<()> {
+        let p = self.word(off, 8)?;
+        // SAFETY: as for `store32`.
+        unsafe { ptr::write_volatile(p.cast::<u64>(), v) };
+        Ok(())
     }
 
     /// The window's bytes as a slice.

@@ -14,7 +14,6 @@
 //! - `wping FILE N first|second`: round trips over a window's word.
 //! - `nop`: nothing (start-up time).
 
-use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 use wasm_mmap_guest::{Mmap, MmapOptions, Whence, Window, open_file};
 
@@ -200,22 +199,17 @@ fn main() {
             let n: u32 = a[2].parse().unwrap();
             let first = a[3] == "first";
             let w = Window::new(&m, 0, 4096).unwrap();
-            let (ball, ready) = (w.atomic_u32(0).unwrap(), w.atomic_u32(4).unwrap());
-            let wait_for = |want: u32| {
-                while ball.load(SeqCst) != want {
-                    std::hint::spin_loop();
-                }
-            };
+            let wait_for = |want: u32| while w.load32(0).unwrap() != want {};
             if first {
-                while ready.load(SeqCst) == 0 {}
+                while w.load32(4).unwrap() == 0 {}
             } else {
-                ready.store(1, SeqCst);
+                w.store32(4, 1).unwrap();
             }
             let t = Instant::now();
             for i in 0..n {
                 let serve = 2 * i + if first { 1 } else { 2 };
                 wait_for(serve - 1);
-                ball.store(serve, SeqCst);
+                w.store32(0, serve).unwrap();
             }
             if first {
                 wait_for(2 * n);

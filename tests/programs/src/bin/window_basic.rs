@@ -49,9 +49,9 @@ fn main() {
     m.set(PAGE as i64 + 20, 0xBB).unwrap();
     assert_eq!(w.get(20).unwrap(), 0xBB, "map store seen by the window");
     expect_err(w.get(2 * PAGE), "ValueError", "window index out of range");
-    w.atomic_u32(64)
-        .unwrap()
-        .store(0x1234_5678, std::sync::atomic::Ordering::SeqCst);
+    w.store32(64, 0x1234_5678).unwrap();
+    assert_eq!(w.load32(64).unwrap(), 0x1234_5678);
+    expect_err(w.load32(2), "ValueError", "unaligned word access");
     assert_eq!(m.load32(PAGE as u64 + 64).unwrap(), 0x1234_5678);
     w.flush().unwrap();
     w.flush_range(PAGE as u64, 100).unwrap();

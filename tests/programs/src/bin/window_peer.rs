@@ -1,11 +1,10 @@
 //! `window_peer FILE first|second N`: two guests in two processes play
-//! ping-pong through a shared window's word 0 with plain atomic loads and
+//! ping-pong through a shared window's word 0 with plain volatile loads and
 //! stores (no host call): `first` serves odd numbers, `second` answers
 //! even ones. Word 1 says the partner is ready. `second` also checks that
 //! its window and a call-path map of its own see the bytes `first` wrote
 //! at 512.. (`hello from first`). Prints `ok` at the end.
 
-use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 use wasm_mmap_guest::{Mmap, MmapOptions, Window, open_file};
 
@@ -16,28 +15,26 @@ fn main() {
     let f = open_file(&a[1], true).unwrap();
     let m = Mmap::map(&f, 0, MmapOptions::new()).unwrap();
     let w = Window::new(&m, 0, 4096).unwrap();
-    let ball = w.atomic_u32(0).unwrap();
-    let ready = w.atomic_u32(4).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let wait_for = |want: u32| {
-        while ball.load(SeqCst) != want {
+        while w.load32(0).unwrap() != want {
             assert!(Instant::now() < deadline, "partner lost at {want}");
             std::hint::spin_loop();
         }
     };
     if first {
         w.write_from(512, b"hello from first").unwrap();
-        while ready.load(SeqCst) == 0 {
+        while w.load32(4).unwrap() == 0 {
             assert!(Instant::now() < deadline, "partner never came");
         }
     } else {
-        ready.store(1, SeqCst);
+        w.store32(4, 1).unwrap();
     }
     let t = Instant::now();
     for i in 0..n {
         let serve = 2 * i + if first { 1 } else { 2 };
         wait_for(serve - 1);
-        ball.store(serve, SeqCst);
+        w.store32(0, serve).unwrap();
     }
     if first {
         wait_for(2 * n);
