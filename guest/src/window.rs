@@ -86,6 +86,7 @@ impl Window {
     }
 
     /// The window's length in bytes (whole granules).
+    #[inline]
     pub fn len(&self) -> usize {
         self.layout.size()
     }
@@ -105,6 +106,7 @@ impl Window {
         self.ptr
     }
 
+    #[inline]
     fn check(&self, off: usize, n: usize) -> Result<()> {
         match off.checked_add(n) {
             Some(end) if end <= self.len() => Ok(()),
@@ -113,6 +115,7 @@ impl Window {
     }
 
     /// The byte at `i` (one volatile load: what the page holds now).
+    #[inline]
     pub fn get(&self, i: usize) -> Result<u8> {
         self.check(i, 1)?;
         // SAFETY: inside the window (checked); a volatile load through a
@@ -121,6 +124,7 @@ impl Window {
     }
 
     /// Stores `v` at `i` (one volatile store).
+    #[inline]
     pub fn set(&self, i: usize, v: u8) -> Result<()> {
         self.check(i, 1)?;
         // SAFETY: inside the window (checked); the window is writable
@@ -132,6 +136,7 @@ impl Window {
     /// Copies `buf.len()` bytes from `off` into `buf` (a snapshot: another
     /// process writing meanwhile may be seen half-way, as with any memcpy
     /// of shared memory).
+    #[inline]
     pub fn read_into(&self, off: usize, buf: &mut [u8]) -> Result<()> {
         self.check(off, buf.len())?;
         // SAFETY: source inside the window, destination our own buffer;
@@ -148,6 +153,7 @@ impl Window {
     }
 
     /// Copies `data` into the window at `off`.
+    #[inline]
     pub fn write_from(&self, off: usize, data: &[u8]) -> Result<()> {
         self.check(off, data.len())?;
         // SAFETY: destination inside the window, source our own slice.
@@ -155,6 +161,7 @@ impl Window {
         Ok(())
     }
 
+    #[inline]
     fn word(&self, off: usize, size: usize) -> Result<*mut u8> {
         self.check(off, size)?;
         if !off.is_multiple_of(size) {
@@ -173,6 +180,7 @@ impl Window {
     /// on a window would not be atomic against other processes; use
     /// [`Mmap::add32`]/[`Mmap::cas32`] (a host call, a real atomic on the
     /// same page) for those, and for ordering stronger than the CPU's.
+    #[inline]
     pub fn load32(&self, off: usize) -> Result<u32> {
         let p = self.word(off, 4)?;
         // SAFETY: an aligned word inside the window; raw volatile access.
@@ -181,6 +189,7 @@ impl Window {
 
     /// Stores the aligned u32 at `off` (one volatile store; see
     /// [`Window::load32`]).
+    #[inline]
     pub fn store32(&self, off: usize, v: u32) -> Result<()> {
         let p = self.word(off, 4)?;
         // SAFETY: as for `load32`; the window is writable memory.
@@ -189,6 +198,7 @@ impl Window {
     }
 
     /// The aligned u64 at `off` (one volatile load; see [`Window::load32`]).
+    #[inline]
     pub fn load64(&self, off: usize) -> Result<u64> {
         let p = self.word(off, 8)?;
         // SAFETY: as for `load32`.
@@ -196,6 +206,7 @@ impl Window {
     }
 
     /// Stores the aligned u64 at `off` (one volatile store).
+    #[inline]
     pub fn store64(&self, off: usize, v: u64) -> Result<()> {
         let p = self.word(off, 8)?;
         // SAFETY: as for `store32`.

@@ -743,8 +743,8 @@ impl Open {
 
     /// Copies a search block out: not subject to the read limit, since
     /// its size is bounded by the block and the needle the guest passed.
-    fn copy_block(&self, off: usize, n: usize) -> Result<Vec<u8>, MmapError> {
-        let r = self.region.read_vec(off, n);
+    fn copy_block(&self, off: usize, n: usize, buf: &mut Vec<u8>) -> Result<(), MmapError> {
+        let r = self.region.read_to(off, n, buf);
         self.checked(r)
     }
 
@@ -786,12 +786,14 @@ impl Open {
         }
         let block = SEARCH_BLOCK.max(n);
         let span = block + n - 1;
+        // One buffer for every block: its pages are faulted in once.
+        let mut bytes = Vec::new();
         if dir == Direction::Forward {
             let finder = memchr::memmem::Finder::new(needle);
             let mut base = start;
             loop {
                 let top = end.min(base.saturating_add(span));
-                let bytes = self.copy_block(base, top - base)?;
+                self.copy_block(base, top - base, &mut bytes)?;
                 if let Some(i) = finder.find(&bytes) {
                     return Ok(Some(base + i));
                 }
@@ -805,7 +807,7 @@ impl Open {
             let mut top = end;
             loop {
                 let base = start.max(top.saturating_sub(span));
-                let bytes = self.copy_block(base, top - base)?;
+                self.copy_block(base, top - base, &mut bytes)?;
                 if let Some(i) = finder.rfind(&bytes) {
                     return Ok(Some(base + i));
                 }

@@ -153,8 +153,17 @@ impl Region {
 
     /// Copies `[off, off+n)` of the region into a new vector.
     pub fn read_vec(&self, off: usize, n: usize) -> Result<Vec<u8>, Fault> {
+        let mut out = Vec::new();
+        self.read_to(off, n, &mut out)?;
+        Ok(out)
+    }
+
+    /// Copies `[off, off+n)` of the region into `out`, replacing its
+    /// contents and reusing its allocation (a search's blocks).
+    pub fn read_to(&self, off: usize, n: usize, out: &mut Vec<u8>) -> Result<(), Fault> {
         inside(off, n, self.len())?;
-        let mut out = Vec::with_capacity(n);
+        out.clear();
+        out.reserve(n);
         // SAFETY: `[off, off+n)` is inside the live region (checked above),
         // `out` has room for `n` bytes and is not mapped memory. Raw
         // pointers only: no reference to shared memory is created.
@@ -162,7 +171,7 @@ impl Region {
         self.guarded(ok, false)?;
         // SAFETY: the copy wrote all `n` bytes.
         unsafe { out.set_len(n) };
-        Ok(out)
+        Ok(())
     }
 
     /// The byte at `off`.
