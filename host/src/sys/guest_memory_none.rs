@@ -36,8 +36,10 @@ pub struct WindowSource<'a> {
 /// Never made here.
 pub struct GuestMemory(());
 
-/// Why a window cannot go where the guest asked.
+/// Why a window cannot go where the guest asked (the same cases as on
+/// Unix; only `Os` is ever made here).
 #[derive(Debug)]
+#[allow(dead_code)]
 pub enum PlaceError {
     /// Outside the memory's accessible bytes.
     Outside,
