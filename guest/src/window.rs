@@ -115,7 +115,8 @@ impl Window {
     }
 
     /// The byte at `i` (one volatile load: what the page holds now).
-    #[inline]
+    // Out of line on purpose: see `load32`.
+    #[inline(never)]
     pub fn get(&self, i: usize) -> Result<u8> {
         self.check(i, 1)?;
         // SAFETY: inside the window (checked); a volatile load through a
@@ -124,7 +125,8 @@ impl Window {
     }
 
     /// Stores `v` at `i` (one volatile store).
-    #[inline]
+    // Out of line on purpose: see `load32`.
+    #[inline(never)]
     pub fn set(&self, i: usize, v: u8) -> Result<()> {
         self.check(i, 1)?;
         // SAFETY: inside the window (checked); the window is writable
@@ -171,8 +173,13 @@ impl Window {
         Ok(unsafe { self.ptr.add(off) })
     }
 
-    /// The aligned u32 at `off`: one volatile load, never cached by the
-    /// compiler, so a spin loop sees another process's store. An aligned
+    /// The aligned u32 at `off`: one load that is never cached, so a spin
+    /// loop sees another process's store. Wasm has no volatile: Rust's
+    /// volatile stops LLVM, but the runtime's compiler (Cranelift) may
+    /// reuse an earlier load of the same address when no store or call
+    /// lies between them; so this, like `get`, `set` and the other word
+    /// accessors, is an out-of-line function, and a call is a barrier to
+    /// it. (Copies, `read_into`/`write_from`, are snapshots.) An aligned
     /// word is moved whole (single-copy atomic on every CPU wasmtime runs
     /// on), in the host CPU's order for plain loads and stores (x86: total
     /// store order). There is no read-modify-write here: wasm32-wasip2
@@ -180,7 +187,8 @@ impl Window {
     /// on a window would not be atomic against other processes; use
     /// [`Mmap::add32`]/[`Mmap::cas32`] (a host call, a real atomic on the
     /// same page) for those, and for ordering stronger than the CPU's.
-    #[inline]
+    // Out of line on purpose: see `load32`.
+    #[inline(never)]
     pub fn load32(&self, off: usize) -> Result<u32> {
         let p = self.word(off, 4)?;
         // SAFETY: an aligned word inside the window; raw volatile access.
@@ -189,7 +197,8 @@ impl Window {
 
     /// Stores the aligned u32 at `off` (one volatile store; see
     /// [`Window::load32`]).
-    #[inline]
+    // Out of line on purpose: see `load32`.
+    #[inline(never)]
     pub fn store32(&self, off: usize, v: u32) -> Result<()> {
         let p = self.word(off, 4)?;
         // SAFETY: as for `load32`; the window is writable memory.
@@ -198,7 +207,8 @@ impl Window {
     }
 
     /// The aligned u64 at `off` (one volatile load; see [`Window::load32`]).
-    #[inline]
+    // Out of line on purpose: see `load32`.
+    #[inline(never)]
     pub fn load64(&self, off: usize) -> Result<u64> {
         let p = self.word(off, 8)?;
         // SAFETY: as for `load32`.
@@ -206,7 +216,8 @@ impl Window {
     }
 
     /// Stores the aligned u64 at `off` (one volatile store).
-    #[inline]
+    // Out of line on purpose: see `load32`.
+    #[inline(never)]
     pub fn store64(&self, off: usize, v: u64) -> Result<()> {
         let p = self.word(off, 8)?;
         // SAFETY: as for `store32`.

@@ -173,21 +173,29 @@ impl MmapCtx {
             .collect()
     }
 
-    /// Traps the guest if host code touched a window page that the `trap`
-    /// policy had made inaccessible (the runtime read zeros for it then).
-    /// One atomic load unless some window of the process faulted.
+    /// The trap the guest is owed, if host code (`memory.copy`, lifting
+    /// arguments) touched a page of one of its windows that vanished under
+    /// the `trap` policy: that access read zeros, so the guest must not
+    /// finish as if it had read data. The host checks at every wasm-mmap
+    /// call; an embedder also checks after the guest's last call returns
+    /// (the CLI does), and treats `Some` as a trap.
+    pub fn owed_window_trap(&self) -> Option<wasmtime::Error> {
+        self.windows
+            .iter()
+            .find(|w| w.pending())
+            .map(|w| owed_trap(&w.what))
+    }
+
+    /// [`MmapCtx::owed_window_trap`] at a call: one atomic load unless
+    /// some window of the process faulted since the last check.
     pub(crate) fn check_windows(&mut self) -> Result<(), Error> {
         let epoch = crate::sys::pending_epoch();
         if epoch == self.seen_epoch {
             return Ok(());
         }
         self.seen_epoch = epoch;
-        match self.windows.iter().find(|w| w.pending()) {
-            Some(w) => Err(Error::Trap(wasmtime::format_err!(
-                "a page of {} under a window vanished (another process shortened the file) \
-                 and was touched on the guest's behalf; truncation policy: trap",
-                w.what
-            ))),
+        match self.owed_window_trap() {
+            Some(t) => Err(Error::Trap(t)),
             None => Ok(()),
         }
     }
@@ -205,6 +213,14 @@ impl MmapCtx {
             self.budget.release(memory(size));
         }
     }
+}
+
+/// The trap owed for a vanished window page of `what` read by host code.
+pub(crate) fn owed_trap(what: &str) -> wasmtime::Error {
+    wasmtime::format_err!(
+        "a page of {what} under a window vanished (the file was shortened) and was read as \
+         zeros on the guest's behalf; truncation policy: trap"
+    )
 }
 
 fn memory(bytes: u64) -> Footprint {

@@ -78,10 +78,12 @@ impl WindowShared {
     }
 }
 
+/// A window splits the guest memory's mapping in three (+2), and a
+/// truncation under it may add one more (its replaced suffix).
 fn footprint() -> Footprint {
     Footprint {
         windows: 1,
-        mappings: 2,
+        mappings: 3,
         ..Footprint::default()
     }
 }
@@ -142,9 +144,15 @@ impl MmapView<'_> {
         let w = self.table.delete(w)?;
         self.ctx.windows.retain(|s| !Arc::ptr_eq(s, &w.shared));
         self.ctx.budget.release(footprint());
+        // The trap this window owes the guest, if host code read zeros
+        // from it for the guest, is not forgotten with the window.
+        let owed = w.shared.pending().then(|| w.shared.what.clone());
         // Dropping the last reference puts zero memory back.
         drop(w);
-        Ok(())
+        match owed {
+            Some(what) => Err(Error::Trap(crate::ctx::owed_trap(&what))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -39,8 +39,9 @@ static __thread sigjmp_buf *volatile wmm_armed;
  * in native code. The handlers below replace the vanished page by an
  * anonymous one (mmap is async-signal-safe) and record it in the
  * window's slot:
- *   policy ZERO: a zero page; the access is retried and reads zeros.
- *   policy TRAP: an inaccessible page; the retried access faults again,
+ * (and every page after it in the window: a shortened file loses a suffix)
+ *   policy ZERO: zero pages; the access is retried and reads zeros.
+ *   policy TRAP: inaccessible pages; the retried access faults again,
  *   with SIGSEGV. From wasm code, wasmtime's handler (installed after
  *   ours) turns that into a trap of the guest. From host code wasmtime
  *   passes it on to us: we put a zero page there, mark the slot PENDING
@@ -59,6 +60,9 @@ static __thread sigjmp_buf *volatile wmm_armed;
 struct wmm_slot {
     _Atomic uintptr_t start, end;
     _Atomic unsigned state, policy, flags;
+    /* Bumped before and after the slot is (re)filled: odd while it
+       changes, so a handler that read a torn range sees the change. */
+    _Atomic unsigned gen;
 };
 static struct wmm_slot wmm_slots[WMM_SLOTS];
 static _Atomic size_t wmm_high;
@@ -66,21 +70,33 @@ static _Atomic unsigned long long wmm_epoch;
 static _Atomic uintptr_t wmm_pagesize = 4096;
 static struct sigaction wmm_prev_segv;
 
-static struct wmm_slot *wmm_find(uintptr_t a) {
+/* The active slot holding address a (its range in *end), or NULL. */
+static struct wmm_slot *wmm_find(uintptr_t a, uintptr_t *end) {
     size_t n = atomic_load(&wmm_high);
     for (size_t i = 0; i < n && i < WMM_SLOTS; i++) {
         struct wmm_slot *s = &wmm_slots[i];
-        if (atomic_load(&s->state) == WMM_ACTIVE && atomic_load(&s->start) <= a &&
-            a < atomic_load(&s->end))
+        unsigned g = atomic_load(&s->gen);
+        if ((g & 1u) || atomic_load(&s->state) != WMM_ACTIVE)
+            continue;
+        uintptr_t lo = atomic_load(&s->start), hi = atomic_load(&s->end);
+        if (lo <= a && a < hi && atomic_load(&s->gen) == g) {
+            *end = hi;
             return s;
+        }
     }
     return NULL;
 }
 
-static int wmm_replace_page(uintptr_t a, int prot) {
+/* Replaces [page of a, end) by anonymous memory. A shortened file loses a
+   suffix, so every page from the faulting one to the window's end is gone
+   too: one mapping for all of them keeps the kernel's mapping count
+   bounded (one fault, at most one more mapping per window). NORESERVE as
+   the guest memory's reservation, so the ranges merge again later. */
+static int wmm_replace_from(uintptr_t a, uintptr_t end, int prot) {
     uintptr_t ps = atomic_load(&wmm_pagesize);
-    void *page = (void *)(a & ~(ps - 1));
-    return mmap(page, ps, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED;
+    uintptr_t page = a & ~(ps - 1);
+    return mmap((void *)page, end - page, prot,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
 static void wmm_chain(struct sigaction *prev, int sig, siginfo_t *info, void *uctx) {
@@ -101,11 +117,11 @@ static void wmm_on_sigbus(int sig, siginfo_t *info, void *uctx) {
         wmm_armed = NULL;
         siglongjmp(*jb, 1);
     }
-    uintptr_t a = (uintptr_t)info->si_addr;
-    struct wmm_slot *s = wmm_find(a);
+    uintptr_t a = (uintptr_t)info->si_addr, end = 0;
+    struct wmm_slot *s = wmm_find(a, &end);
     if (s != NULL) {
         int trap = atomic_load(&s->policy) == 0;
-        if (wmm_replace_page(a, trap ? PROT_NONE : PROT_READ | PROT_WRITE)) {
+        if (wmm_replace_from(a, end, trap ? PROT_NONE : PROT_READ | PROT_WRITE)) {
             atomic_fetch_or(&s->flags, WMM_REPLACED | (trap ? WMM_TRAPPED : 0u));
             return;
         }
@@ -114,10 +130,10 @@ static void wmm_on_sigbus(int sig, siginfo_t *info, void *uctx) {
 }
 
 static void wmm_on_sigsegv(int sig, siginfo_t *info, void *uctx) {
-    uintptr_t a = (uintptr_t)info->si_addr;
-    struct wmm_slot *s = wmm_find(a);
+    uintptr_t a = (uintptr_t)info->si_addr, end = 0;
+    struct wmm_slot *s = wmm_find(a, &end);
     if (s != NULL && (atomic_load(&s->flags) & WMM_TRAPPED) &&
-        wmm_replace_page(a, PROT_READ | PROT_WRITE)) {
+        wmm_replace_from(a, end, PROT_READ | PROT_WRITE)) {
         atomic_fetch_or(&s->flags, WMM_PENDING);
         atomic_fetch_add(&wmm_epoch, 1);
         return;
@@ -154,10 +170,12 @@ int wmm_slot_claim(uintptr_t start, uintptr_t end, unsigned policy) {
         unsigned expect = WMM_FREE;
         struct wmm_slot *s = &wmm_slots[i];
         if (atomic_compare_exchange_strong(&s->state, &expect, WMM_CLAIMED)) {
+            atomic_fetch_add(&s->gen, 1u);
             atomic_store(&s->start, start);
             atomic_store(&s->end, end);
             atomic_store(&s->policy, policy);
             atomic_store(&s->flags, 0u);
+            atomic_fetch_add(&s->gen, 1u);
             size_t high = atomic_load(&wmm_high);
             while (high < i + 1 && !atomic_compare_exchange_weak(&wmm_high, &high, i + 1)) {
             }

@@ -180,9 +180,12 @@ impl GuestMemory {
         }
         let addr = self.res.base + rel;
         let slot = WindowSlot::claim(addr, len, zero_policy).ok_or(PlaceError::TableFull)?;
+        // NORESERVE: a private window's copy-on-write pages are not charged
+        // up front (as the guest memory's own pages are not), so placing
+        // cannot fail on commit accounting after the old pages are gone.
         let flags = match source.share {
             Share::SharedWrite => libc::MAP_SHARED,
-            Share::SharedRead | Share::Private => libc::MAP_PRIVATE,
+            Share::SharedRead | Share::Private => libc::MAP_PRIVATE | libc::MAP_NORESERVE,
         };
         let offset = libc::off_t::try_from(source.file_offset)
             .map_err(|_| PlaceError::Os(io::Error::from_raw_os_error(libc::EOVERFLOW)))?;
@@ -203,7 +206,14 @@ impl GuestMemory {
         if p == libc::MAP_FAILED {
             let e = io::Error::last_os_error();
             // The range may be half-replaced: put the guest's memory back.
-            let _ = anon_fixed(addr, len);
+            // If even that fails, the range may be a hole the kernel could
+            // give to an unrelated host mapping that wasm would then write:
+            // stop the process rather than risk it (an uncharged anonymous
+            // mapping of a range that was mapped a moment ago does not fail
+            // short of the kernel's own exhaustion).
+            if anon_fixed(addr, len).is_err() {
+                std::process::abort();
+            }
             return Err(PlaceError::Os(e));
         }
         st.windows.push((rel, len));
@@ -216,7 +226,9 @@ impl GuestMemory {
     }
 }
 
-/// `mmap(MAP_FIXED)` of zero-filled private memory over `[addr, addr+len)`.
+/// `mmap(MAP_FIXED)` of zero-filled private memory over `[addr, addr+len)`,
+/// with the reservation's own flags (NORESERVE: never charged, so it does
+/// not fail on accounting, and it merges back with its neighbours).
 fn anon_fixed(addr: usize, len: usize) -> io::Result<()> {
     // SAFETY: only called on ranges inside a reservation we own (a window's
     // range, or one a failed placement may have half-replaced).
@@ -225,7 +237,7 @@ fn anon_fixed(addr: usize, len: usize) -> io::Result<()> {
             addr as *mut libc::c_void,
             len,
             libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
             -1,
             0,
         )
@@ -362,17 +374,22 @@ fn protect_rw(addr: usize, len: usize) -> io::Result<()> {
 unsafe impl MemoryCreator for GuestMemoryCreator {
     fn new_memory(
         &self,
-        _ty: MemoryType,
+        ty: MemoryType,
         minimum: usize,
         maximum: Option<usize>,
         reserved_size_in_bytes: Option<usize>,
         guard_size_in_bytes: usize,
     ) -> Result<Box<dyn LinearMemory>, String> {
         let page = super::page_size();
-        let capacity = reserved_size_in_bytes
-            .unwrap_or(0)
-            .max(minimum)
-            .max(maximum.unwrap_or(0).min(1 << 32));
+        // A memory here can never move, so it reserves all it may grow to:
+        // up to 4 GiB for a 32-bit memory even if the engine's reservation
+        // is smaller (then wasmtime's code checks bounds itself).
+        let most = if ty.is_64() {
+            0
+        } else {
+            maximum.unwrap_or(1 << 32).min(1 << 32)
+        };
+        let capacity = reserved_size_in_bytes.unwrap_or(0).max(minimum).max(most);
         let capacity = capacity.div_ceil(page) * page;
         let total = capacity
             .checked_add(guard_size_in_bytes)

@@ -27,9 +27,11 @@ mod memmap;
 mod portable;
 
 // Windows (the feature): guest memories that never move, and file pages
-// placed in them. Unix only; elsewhere every placement is EOPNOTSUPP.
-#[cfg_attr(unix, path = "guest_memory.rs")]
-#[cfg_attr(not(unix), path = "guest_memory_none.rs")]
+// placed in them. Linux only: its fault signals are what `guard.c`
+// handles (macOS reports a PROT_NONE page as SIGBUS, and wasmtime owns
+// SIGBUS there and on FreeBSD); elsewhere every placement is EOPNOTSUPP.
+#[cfg_attr(target_os = "linux", path = "guest_memory.rs")]
+#[cfg_attr(not(target_os = "linux"), path = "guest_memory_none.rs")]
 mod guest_memory;
 pub use guest_memory::{
     PENDING, PlaceError, PlacedWindow, REPLACED, WINDOWS_SUPPORTED, WindowSource,

@@ -6,7 +6,11 @@
 //! - `copy`: `memory.copy` out of it, run in host code (under `trap`, it
 //!   reads zeros and the next wasm-mmap call traps);
 //! - `lift`: passes it as a call's list argument, lifted by the host
-//!   (under `trap`, that call traps).
+//!   (under `trap`, that call traps);
+//! - `dropcopy`: `copy`, then drops the window (under `trap`, the drop
+//!   traps: the owed trap is not forgotten with the window);
+//! - `exitcopy`: `copy`, then exits 0 at once (under `trap`, the host
+//!   reports the trap the guest is owed instead of a success).
 //!
 //! Under `zero` every mode reads zeros, `replaced` turns true, and the
 //! guest prints `ok`.
@@ -35,6 +39,18 @@ fn main() {
             w.read_into(2 * PAGE, &mut buf).unwrap();
             assert!(buf.iter().all(|&b| b == 0));
             println!("copied");
+        }
+        "dropcopy" | "exitcopy" => {
+            let mut buf = vec![9u8; PAGE];
+            w.read_into(2 * PAGE, &mut buf).unwrap();
+            assert!(buf.iter().all(|&b| b == 0));
+            println!("copied");
+            if a[2] == "exitcopy" {
+                wasm_mmap_guest::exit(0);
+            }
+            drop(w);
+            println!("ok");
+            return;
         }
         "lift" => {
             // SAFETY: inside the window; passed by address to the host.
