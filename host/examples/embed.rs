@@ -66,7 +66,12 @@ fn main() -> wasmtime::Result<()> {
     // Lets the guest pass lists as large as the read limit (wasmtime's
     // default traps past 128 MiB).
     store.set_hostcall_fuel(fuel);
-    let component = Component::from_file(&engine, &guest)?;
+    // Compiled once per engine configuration, then loaded from the cache.
+    let bytes = std::fs::read(&guest)?;
+    let component = match wasm_mmap::CompileCache::user_default() {
+        Some(cache) => cache.load(&engine, &bytes)?.0,
+        None => Component::new(&engine, &bytes)?,
+    };
     let command = Command::instantiate(&mut store, &component, &linker)?;
     if command.wasi_cli_run().call_run(&mut store)?.is_err() {
         std::process::exit(1);

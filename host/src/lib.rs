@@ -55,6 +55,7 @@
 // lib/host_impl/fs_guard (WIT glue) → ctx/policy (what a guest may hold)
 // → map (Python's semantics) → errno/error → sys (the OS, all `unsafe`).
 mod bindings;
+mod cache;
 mod ctx;
 mod errno;
 mod error;
@@ -65,6 +66,7 @@ mod policy;
 mod sys;
 mod window;
 
+pub use cache::{CacheOutcome, CompileCache, is_precompiled_component, load_precompiled};
 pub use ctx::{MmapCtx, MmapCtxBuilder, MmapView};
 pub use error::{Error, MmapError};
 pub use fs_guard::guard_fifo_opens;

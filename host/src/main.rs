@@ -36,7 +36,25 @@ struct Cli {
 enum Cmd {
     /// Run a component's `wasi:cli/run` (like `wasmtime run`): stdio is
     /// inherited and the guest's exit code becomes this process's.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Compile a component ahead of time (like `wasmtime compile`), for
+    /// `run --allow-precompiled`.
+    Compile(CompileArgs),
+}
+
+#[derive(Parser)]
+struct CompileArgs {
+    /// The component to compile (built for wasm32-wasip2).
+    #[arg(value_name = "GUEST.wasm")]
+    wasm: PathBuf,
+
+    /// Where to write the compiled component.
+    #[arg(short, long, value_name = "OUT.cwasm")]
+    output: PathBuf,
+
+    /// Compile for `run --no-windows` (the engine settings must match).
+    #[arg(long)]
+    no_windows: bool,
 }
 
 #[derive(Parser)]
@@ -107,6 +125,21 @@ struct RunArgs {
     #[arg(long, value_enum, value_name = "POLICY", default_value = "trap")]
     on_truncation: OnTruncation,
 
+    /// Compile the component every time instead of using the compile cache
+    /// (by default in $WASM_MMAP_CACHE_DIR, $XDG_CACHE_HOME/wasm-mmap or
+    /// ~/.cache/wasm-mmap; WASM_MMAP_LOG=cache says hit or miss on stderr).
+    #[arg(long)]
+    no_cache: bool,
+
+    /// The compile cache's directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+
+    /// Accept a precompiled component (`wasm-mmap compile`): it is native
+    /// code, loaded as it is, so only run files you compiled yourself.
+    #[arg(long)]
+    allow_precompiled: bool,
+
     /// Namespace of the guest's named shared memory: hosts given the same
     /// namespace share names (default: private to this process).
     #[arg(long, value_name = "NAME")]
@@ -170,9 +203,24 @@ fn one_line(e: &wasmtime::Error) -> String {
     e.to_string().lines().next().unwrap_or_default().to_string()
 }
 
-fn run(args: RunArgs) -> Result<ExitCode, String> {
-    let wasm = &args.wasm;
+/// The engine every command uses: `run` and `compile` must agree, or a
+/// precompiled component is refused.
+fn engine(no_windows: bool) -> Result<Engine, String> {
+    let mut config = Config::new();
+    // No async component features are used; this halves every host call.
+    config.concurrency_support(false);
+    if !no_windows {
+        wasm_mmap::enable_windows(&mut config);
+    }
+    Engine::new(&config).map_err(|e| one_line(&e))
+}
+
+/// Reads a component file, refusing anything else with one clear line.
+fn read_component(wasm: &std::path::Path) -> Result<Vec<u8>, String> {
     let bytes = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    if wasm_mmap::is_precompiled_component(&bytes) {
+        return Ok(bytes);
+    }
     if !bytes.starts_with(b"\0asm") {
         return Err(format!("{} is not a WebAssembly file", wasm.display()));
     }
@@ -183,21 +231,84 @@ fn run(args: RunArgs) -> Result<ExitCode, String> {
             wasm.display()
         ));
     }
+    Ok(bytes)
+}
 
-    let mut config = Config::new();
-    // No async component features are used; this halves every host call.
-    config.concurrency_support(false);
-    if !args.no_windows {
-        wasm_mmap::enable_windows(&mut config);
+fn compile(args: CompileArgs) -> Result<ExitCode, String> {
+    let bytes = read_component(&args.wasm)?;
+    if wasm_mmap::is_precompiled_component(&bytes) {
+        return Err(format!("{} is already compiled", args.wasm.display()));
     }
-    let engine = Engine::new(&config).map_err(|e| one_line(&e))?;
-    let component = Component::new(&engine, &bytes).map_err(|e| {
+    let engine = engine(args.no_windows)?;
+    let art = engine.precompile_component(&bytes).map_err(|e| {
+        format!(
+            "{} is not a valid component: {}",
+            args.wasm.display(),
+            one_line(&e)
+        )
+    })?;
+    std::fs::write(&args.output, art)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(args: &RunArgs, engine: &Engine, bytes: &[u8]) -> Result<Component, String> {
+    let wasm = &args.wasm;
+    if wasm_mmap::is_precompiled_component(bytes) {
+        if !args.allow_precompiled {
+            return Err(format!(
+                "{} is a precompiled component: run it with --allow-precompiled (native code, \
+                 loaded as it is: only files you compiled yourself)",
+                wasm.display()
+            ));
+        }
+        // SAFETY: the user vouched for the file (--allow-precompiled);
+        // wasmtime refuses another version's or configuration's artifact.
+        return unsafe { wasm_mmap::load_precompiled(engine, bytes) }.map_err(|e| {
+            format!(
+                "cannot load {}: compiled by another wasm-mmap/wasmtime or with other settings \
+                 (compile it again with `wasm-mmap compile`): {}",
+                wasm.display(),
+                one_line(&e)
+            )
+        });
+    }
+    let invalid = |e: wasmtime::Error| {
         format!(
             "{} is not a valid component: {}",
             wasm.display(),
             one_line(&e)
         )
-    })?;
+    };
+    let cache = match &args.cache_dir {
+        _ if args.no_cache => None,
+        Some(d) => Some(wasm_mmap::CompileCache::new(d)),
+        None => wasm_mmap::CompileCache::user_default(),
+    };
+    let Some(cache) = cache else {
+        return Component::new(engine, bytes).map_err(invalid);
+    };
+    let (component, outcome) = cache.load(engine, bytes).map_err(invalid)?;
+    let log = std::env::var("WASM_MMAP_LOG").unwrap_or_default();
+    if log.split(',').any(|w| w == "cache") {
+        let what = match outcome {
+            wasm_mmap::CacheOutcome::Hit => "hit",
+            wasm_mmap::CacheOutcome::Miss => "miss, compiled and stored",
+            wasm_mmap::CacheOutcome::Replaced => "bad entry, compiled again and replaced",
+        };
+        say(&format!(
+            "wasm-mmap: cache {what} ({})",
+            cache.dir().display()
+        ));
+    }
+    Ok(component)
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, String> {
+    let wasm = &args.wasm;
+    let bytes = read_component(wasm)?;
+    let engine = engine(args.no_windows)?;
+    let component = load(&args, &engine, &bytes)?;
 
     let mut wasi = WasiCtx::builder();
     wasi.inherit_stdio();
@@ -315,10 +426,12 @@ fn main() -> ExitCode {
     // half the limit in force.
     wasm_mmap::raise_fd_limit();
     let cli = Cli::parse();
-    match cli.command {
-        Cmd::Run(args) => run(args).unwrap_or_else(|msg| {
-            say(&format!("error: {msg}"));
-            ExitCode::FAILURE
-        }),
-    }
+    let outcome = match cli.command {
+        Cmd::Run(args) => run(*args),
+        Cmd::Compile(args) => compile(args),
+    };
+    outcome.unwrap_or_else(|msg| {
+        say(&format!("error: {msg}"));
+        ExitCode::FAILURE
+    })
 }

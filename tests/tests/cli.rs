@@ -69,3 +69,90 @@ fn embedding_example_runs_a_guest() {
         .unwrap();
     assert_ok(&out);
 }
+
+/// Runs `wasm-mmap run --cache-dir DIR MMAP_ANONYMOUS` asking the cache to
+/// say what it did; returns that stderr line.
+fn cached_run(dir: &std::path::Path, extra: &[&str]) -> String {
+    let out = cli_command()
+        .env("WASM_MMAP_LOG", "cache")
+        .args(["run", "--cache-dir"])
+        .arg(dir)
+        .args(extra)
+        .arg(MMAP_ANONYMOUS)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// The second start of a guest is served from the compile cache; a damaged
+/// entry is compiled again and replaced, never loaded; `--no-cache` leaves
+/// the cache alone.
+#[test]
+fn compile_cache_serves_the_second_start() {
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("cache");
+    assert!(cached_run(&cache, &[]).contains("cache miss, compiled and stored"));
+    assert!(cached_run(&cache, &[]).contains("cache hit"));
+    let entries: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+    assert_eq!(entries.len(), 1, "one entry, no temporary files left");
+    let entry = entries[0].as_ref().unwrap().path();
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&entry, &bytes).unwrap();
+    assert!(cached_run(&cache, &[]).contains("bad entry, compiled again and replaced"));
+    assert!(cached_run(&cache, &[]).contains("cache hit"));
+    std::fs::write(&entry, b"WMMCACH1 short").unwrap();
+    assert!(cached_run(&cache, &[]).contains("bad entry"));
+    // --no-cache: no cache line, the directory untouched.
+    let before = std::fs::read(&entry).unwrap();
+    let out = cli_command()
+        .env("WASM_MMAP_LOG", "cache")
+        .args(["run", "--no-cache", MMAP_ANONYMOUS])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&entry).unwrap(), before);
+}
+
+/// `wasm-mmap compile` + `run --allow-precompiled`, like wasmtime's; a
+/// precompiled file is refused without the flag, and one compiled with
+/// other settings is refused with one line, never loaded.
+#[test]
+fn precompiled_components() {
+    let d = tempfile::tempdir().unwrap();
+    let cwasm = d.path().join("g.cwasm");
+    let c = cwasm.to_str().unwrap();
+    assert!(run(&["compile", MMAP_ANONYMOUS, "-o", c]).status.success());
+    let out = run(&["run", c]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.code() == Some(1)
+            && err.lines().count() == 1
+            && err.contains("--allow-precompiled"),
+        "{err}"
+    );
+    assert_ok(&run(&["run", "--allow-precompiled", c]));
+    let other = d.path().join("other.cwasm");
+    let o = other.to_str().unwrap();
+    assert!(
+        run(&["compile", "--no-windows", MMAP_ANONYMOUS, "-o", o])
+            .status
+            .success()
+    );
+    let out = run(&["run", "--allow-precompiled", o]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.code() == Some(1)
+            && err.lines().count() == 1
+            && err.contains("compiled by another"),
+        "{err}"
+    );
+    assert_ok(&run(&["run", "--allow-precompiled", "--no-windows", o]));
+}
