@@ -126,20 +126,29 @@ fn json_num(x: f64) -> String {
     }
 }
 
-/// The peer of the native two-process spin: `bench --spin-peer FILE N`.
-fn spin_peer(path: &str, n: u32) {
+/// The bench's scratch file mapped shared: words 0 (the ball) and 1 (the
+/// peer is ready) of the native two-process spin.
+fn spin_words(path: &str) -> memmap2::MmapMut {
     let f = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
         .unwrap();
-    // SAFETY: the file is the bench's own scratch file, only touched
-    // through the atomics below.
-    let map = unsafe { memmap2::MmapMut::map_mut(&f).unwrap() };
-    // SAFETY: 4-aligned words inside the live map.
-    let ball = unsafe { AtomicU32::from_ptr(map.as_ptr().cast_mut().cast()) };
-    // SAFETY: as above.
-    let ready = unsafe { AtomicU32::from_ptr(map.as_ptr().cast_mut().add(4).cast()) };
+    // SAFETY: the bench's own scratch file, only touched through `word`.
+    unsafe { memmap2::MmapMut::map_mut(&f).unwrap() }
+}
+
+/// Word `i` of a [`spin_words`] map.
+fn word(map: &memmap2::MmapMut, i: usize) -> &AtomicU32 {
+    assert!(4 * i + 4 <= map.len());
+    // SAFETY: a 4-aligned word inside the live map, which outlives it.
+    unsafe { AtomicU32::from_ptr(map.as_ptr().cast_mut().add(4 * i).cast()) }
+}
+
+/// The peer of the native two-process spin: `bench --spin-peer FILE N`.
+fn spin_peer(path: &str, n: u32) {
+    let map = spin_words(path);
+    let (ball, ready) = (word(&map, 0), word(&map, 1));
     ready.store(1, SeqCst);
     for i in 0..n {
         while ball.load(SeqCst) != 2 * i + 1 {
@@ -156,17 +165,8 @@ fn native_spin(path: &Path, n: u32) -> f64 {
         .args(["--spin-peer", path.to_str().unwrap(), &n.to_string()])
         .spawn()
         .unwrap();
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap();
-    // SAFETY: our scratch file, only touched through the atomics below.
-    let map = unsafe { memmap2::MmapMut::map_mut(&f).unwrap() };
-    // SAFETY: 4-aligned words inside the live map.
-    let ball = unsafe { AtomicU32::from_ptr(map.as_ptr().cast_mut().cast()) };
-    // SAFETY: as above.
-    let ready = unsafe { AtomicU32::from_ptr(map.as_ptr().cast_mut().add(4).cast()) };
+    let map = spin_words(path.to_str().unwrap());
+    let (ball, ready) = (word(&map, 0), word(&map, 1));
     while ready.load(SeqCst) == 0 {
         std::hint::spin_loop();
     }

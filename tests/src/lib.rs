@@ -31,6 +31,17 @@ pub fn quick(test: &str) -> bool {
     q
 }
 
+/// A suite's toolchain is missing (`why`): under `CI=true` that fails the
+/// run, since CI runs `./setup.sh` first; elsewhere the test is skipped
+/// with one line naming the script.
+#[track_caller]
+pub fn toolchain_missing(test: &str, why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{test}: {why} (CI=true: ./setup.sh must have installed it)");
+    }
+    eprintln!("{test}: skipped: {why} (./setup.sh installs it)");
+}
+
 /// How long any single step of a test may take before it fails.
 pub const STEP: Duration = Duration::from_secs(20);
 

@@ -7,9 +7,10 @@ use std::process::Command;
 use std::time::Duration;
 use wasm_mmap_tests::*;
 
-/// Builds the other-language guests once per test binary.
-fn guests() -> PathBuf {
-    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// Builds the other-language guests once per test binary; `Err` says
+/// which toolchain is missing (build.sh exits 3: `./setup.sh` installs it).
+fn guests() -> Result<PathBuf, String> {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
             let out = cli()
@@ -19,20 +20,39 @@ fn guests() -> PathBuf {
                 .unwrap()
                 .join("language-guests");
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest/languages/build.sh");
-            let ok = Command::new("bash")
+            let run = Command::new("bash")
                 .arg(script)
                 .arg(&out)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "guest/languages/build.sh failed");
-            out
+                .stderr(std::process::Stdio::piped())
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&run.stderr).trim().to_string();
+            match run.status.code() {
+                Some(0) => Ok(out),
+                Some(3) => Err(err),
+                _ => panic!("guest/languages/build.sh failed: {err}"),
+            }
         })
         .clone()
 }
 
-fn py(name: &str) -> String {
-    guests()
+/// The built guests for `test`, or `None` (said on stderr) when the test
+/// is skipped: quick mode, or a toolchain `./setup.sh` did not install.
+fn guests_for(test: &str) -> Option<PathBuf> {
+    if quick(test) {
+        return None;
+    }
+    match guests() {
+        Ok(dir) => Some(dir),
+        Err(why) => {
+            toolchain_missing(test, &why);
+            None
+        }
+    }
+}
+
+fn py(guests: &Path, name: &str) -> String {
+    guests
         .join("python")
         .join(format!("{name}.wasm"))
         .to_str()
@@ -43,12 +63,12 @@ fn py(name: &str) -> String {
 /// CPython's mmap API over wasm-mmap, inside a componentize-py component.
 #[test]
 fn python_checks() {
-    if quick("python_checks") {
+    let Some(g) = guests_for("python_checks") else {
         return;
-    }
+    };
     let d = tempfile::tempdir().unwrap();
     let dir = format!("{}::.", d.path().display());
-    let out = run(&["run", "--dir", &dir, &py("checks")]);
+    let out = run(&["run", "--dir", &dir, &py(&g, "checks")]);
     assert_ok(&out);
     assert_eq!(
         &std::fs::read(d.path().join("py.bin")).unwrap()[..6],
@@ -60,13 +80,13 @@ fn python_checks() {
 /// the Rust writer stores.
 #[test]
 fn python_seed_watcher_sees_rust_writer() {
-    if quick("python_seed_watcher_sees_rust_writer") {
+    let Some(g) = guests_for("python_seed_watcher_sees_rust_writer") else {
         return;
-    }
+    };
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("xxx"), "start").unwrap();
     let dir = format!("{}::.", d.path().display());
-    let watcher = Proc::spawn(&["run", "--dir", &dir, &py("run_seed_watcher")]);
+    let watcher = Proc::spawn(&["run", "--dir", &dir, &py(&g, "run_seed_watcher")]);
     // Its first look (at start-up) prints the file as it is.
     assert_eq!(watcher.line(STEP), "b'start'");
     let mut writer = Proc::spawn(&["run", "--dir", &dir, WRITER, "xxx"]);
@@ -79,15 +99,15 @@ fn python_seed_watcher_sees_rust_writer() {
 /// The Python writer's lines reach the Rust watcher.
 #[test]
 fn rust_watcher_sees_python_writer() {
-    if quick("rust_watcher_sees_python_writer") {
+    let Some(g) = guests_for("rust_watcher_sees_python_writer") else {
         return;
-    }
+    };
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("f.txt"), "x").unwrap();
     let dir = format!("{}::.", d.path().display());
     let watcher = Proc::spawn(&["run", "--dir", &dir, WATCHER, "f.txt"]);
     assert_eq!(watcher.line(STEP), "x");
-    let mut writer = Proc::spawn(&["run", "--dir", &dir, &py("writer"), "f.txt"]);
+    let mut writer = Proc::spawn(&["run", "--dir", &dir, &py(&g, "writer"), "f.txt"]);
     assert_eq!(writer.line(STEP), "ready");
     for line in ["hello from python", "a shorter one", "ünïcödé"] {
         writer.send(line);
@@ -100,12 +120,12 @@ fn rust_watcher_sees_python_writer() {
 /// A componentize-js guest maps a file, writes, finds and reads.
 #[test]
 fn javascript_example() {
-    if quick("javascript_example") {
+    let Some(g) = guests_for("javascript_example") else {
         return;
-    }
+    };
     let d = tempfile::tempdir().unwrap();
     let dir = format!("{}::.", d.path().display());
-    let js = guests().join("js/app.wasm");
+    let js = g.join("js/app.wasm");
     let out = run(&["run", "--dir", &dir, js.to_str().unwrap()]);
     assert_ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
@@ -122,12 +142,12 @@ fn javascript_example() {
 /// A C guest (wit-bindgen c, wasi-libc, the preview1 adapter) does the same.
 #[test]
 fn c_example() {
-    if quick("c_example") {
+    let Some(g) = guests_for("c_example") else {
         return;
-    }
+    };
     let d = tempfile::tempdir().unwrap();
     let dir = format!("{}::.", d.path().display());
-    let c = guests().join("c/app.wasm");
+    let c = g.join("c/app.wasm");
     let out = run(&["run", "--dir", &dir, c.to_str().unwrap()]);
     assert_ok(&out);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The Windows host for real: cross-built for x86_64-pc-windows-gnu and
-//! run under Debian's wine64 with the same wasm32-wasip2 guests. As root
-//! (CI) the test installs mingw-w64 and wine64 itself; elsewhere without
-//! them it says so and does nothing.
+//! run under Debian's wine64 with the same wasm32-wasip2 guests, with the
+//! toolchain `./setup.sh` installs (mingw-w64, wine64, the rustup target).
+//! Without it the test says so and is skipped (under CI=true it fails).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,24 +25,23 @@ fn sh(cmd: &str) {
 
 const WINE: &str = "/usr/lib/wine/wine64";
 
-/// Installs what the cross build and wine need; false if it cannot.
-fn toolchain() -> bool {
-    if !(have("x86_64-w64-mingw32-gcc") && Path::new(WINE).exists()) {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc_geteuid() } != 0 {
-            return false;
-        }
-        sh(
-            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-mingw-w64-x86-64 wine64 >/dev/null",
-        );
+/// What the cross build and wine need is there; else why not.
+fn toolchain() -> Result<(), String> {
+    if !have("x86_64-w64-mingw32-gcc") {
+        return Err("mingw-w64 (x86_64-w64-mingw32-gcc) is missing".into());
     }
-    sh("rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1");
-    true
-}
-
-unsafe extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
+    if !Path::new(WINE).exists() {
+        return Err(format!("wine64 ({WINE}) is missing"));
+    }
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if !targets.lines().any(|t| t.trim() == "x86_64-pc-windows-gnu") {
+        return Err("the rustup target x86_64-pc-windows-gnu is missing".into());
+    }
+    Ok(())
 }
 
 /// Cross-builds wasm-mmap.exe (own target dir: no wait on the outer
@@ -138,10 +137,8 @@ fn windows_host_under_wine() {
         eprintln!("windows_host_under_wine: needs an x86_64 Linux host; not run");
         return;
     }
-    if !toolchain() {
-        eprintln!(
-            "windows_host_under_wine: needs mingw-w64 and wine64 (installed by this test as root); not run"
-        );
+    if let Err(why) = toolchain() {
+        toolchain_missing("windows_host_under_wine", &why);
         return;
     }
     let dir = tempfile::tempdir().unwrap();

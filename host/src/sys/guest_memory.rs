@@ -15,8 +15,7 @@
 //!
 //! The fault side (a window page whose file was shortened) is `guard.c`'s.
 
-use super::Share;
-use std::fs::File;
+use super::{PlaceError, Share, WindowSource};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, Once, Weak};
@@ -87,16 +86,6 @@ impl Drop for WindowSlot {
     }
 }
 
-/// Where a window's pages come from.
-pub struct WindowSource<'a> {
-    /// The file (or shared memory object) behind the map.
-    pub file: &'a File,
-    /// The window's first byte in the file: page-aligned.
-    pub file_offset: u64,
-    /// Shared (a `write` map) or a private copy-on-write view.
-    pub share: Share,
-}
-
 /// The address range of one guest memory.
 struct Reservation {
     base: usize,
@@ -136,19 +125,6 @@ pub fn find_memory(addr: usize) -> Option<Arc<GuestMemory>> {
     reg.iter()
         .filter_map(Weak::upgrade)
         .find(|m| m.res.base <= addr && addr < m.res.base + m.res.total)
-}
-
-/// Why a window cannot go where the guest asked.
-#[derive(Debug)]
-pub enum PlaceError {
-    /// Outside the memory's accessible bytes.
-    Outside,
-    /// Overlaps a window already there.
-    Overlap,
-    /// The process-wide table of windows is full.
-    TableFull,
-    /// The OS refused.
-    Os(io::Error),
 }
 
 impl GuestMemory {

@@ -5,8 +5,7 @@
 //! Windows itself could place a view at a fixed address with
 //! `VirtualAlloc2` placeholders and `MapViewOfFile3`; not built yet.
 
-use super::Share;
-use std::fs::File;
+use super::{PlaceError, WindowSource};
 use std::io;
 use std::sync::Arc;
 
@@ -23,33 +22,8 @@ pub fn pending_epoch() -> u64 {
     0
 }
 
-/// Where a window's pages come from.
-pub struct WindowSource<'a> {
-    /// The file (or shared memory object) behind the map.
-    pub file: &'a File,
-    /// The window's first byte in the file: page-aligned.
-    pub file_offset: u64,
-    /// Shared (a `write` map) or a private copy-on-write view.
-    pub share: Share,
-}
-
 /// Never made here.
 pub struct GuestMemory(());
-
-/// Why a window cannot go where the guest asked (the same cases as on
-/// Unix; only `Os` is ever made here).
-#[derive(Debug)]
-#[allow(dead_code)]
-pub enum PlaceError {
-    /// Outside the memory's accessible bytes.
-    Outside,
-    /// Overlaps a window already there.
-    Overlap,
-    /// The process-wide table of windows is full.
-    TableFull,
-    /// The OS refused.
-    Os(io::Error),
-}
 
 impl GuestMemory {
     /// Never called: no such memory exists.

@@ -34,9 +34,33 @@ mod portable;
 #[cfg_attr(not(target_os = "linux"), path = "guest_memory_none.rs")]
 mod guest_memory;
 pub use guest_memory::{
-    PENDING, PlaceError, PlacedWindow, REPLACED, WINDOWS_SUPPORTED, WindowSource,
-    enable as enable_windows, find_memory, pending_epoch,
+    PENDING, PlacedWindow, REPLACED, WINDOWS_SUPPORTED, enable as enable_windows, find_memory,
+    pending_epoch,
 };
+
+/// Where a window's pages come from.
+pub struct WindowSource<'a> {
+    /// The file (or shared memory object) behind the map.
+    pub file: &'a std::fs::File,
+    /// The window's first byte in the file: page-aligned.
+    pub file_offset: u64,
+    /// Shared (a `write` map) or a private copy-on-write view.
+    pub share: Share,
+}
+
+/// Why a window cannot go where the guest asked.
+#[derive(Debug)]
+#[allow(dead_code)] // where windows are not built, only `Os` is made
+pub enum PlaceError {
+    /// Outside the memory's accessible bytes.
+    Outside,
+    /// Overlaps a window already there.
+    Overlap,
+    /// The process-wide table of windows is full.
+    TableFull,
+    /// The OS refused.
+    Os(io::Error),
+}
 
 /// The contract: every backend exports these names. The first list is
 /// what the rest of the crate uses; the second, the raw `unsafe` routines

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs every toolchain the whole test suite uses, once per machine, so that
+# `cargo test` itself installs nothing. Needs Rust (rustup); the Debian packages
+# need root (or password-less sudo): without it they are reported and their
+# suites are skipped with a line naming this script (a failure under CI=true).
+#   - rustup targets: wasm32-wasip2 (guests), x86_64-pc-windows-gnu (the
+#     Windows host under wine)
+#   - Debian: clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc (C guest);
+#     gcc-mingw-w64-x86-64, wine64 (Windows host)
+#   - PyPI: componentize-py (Python guests); npm: guest/js's lockfile
+#     (JavaScript guest); crates.io: wit-bindgen-cli, wasm-tools (C guest)
+# Safe to run again: what is there is kept.
+set -euo pipefail
+cd "$(dirname "$0")"
+say() { echo "setup: $*"; }
+
+rustup target add wasm32-wasip2 x86_64-pc-windows-gnu >/dev/null 2>&1 \
+  || say "rustup could not add the wasm32-wasip2 / x86_64-pc-windows-gnu targets"
+
+pkgs="clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc gcc-mingw-w64-x86-64 wine64"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    sudo=""
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo="sudo"
+  else
+    sudo="-"
+  fi
+  if [ "$sudo" = "-" ]; then
+    say "not root: cannot install$missing (the C guest and the Windows host suites will be skipped)"
+  else
+    say "installing$missing"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1 \
+      || { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; }
+  fi
+fi
+
+# Imported, not run as a script: pip's script directory need not be on PATH.
+python3 -c 'import componentize_py' 2>/dev/null || python3 -m pip install --quiet 'componentize-py==0.25.1'
+[ -x guest/js/node_modules/.bin/componentize-js ] || (cd guest/js && npm ci --no-audit --no-fund --silent)
+bin=${CARGO_HOME:-$HOME/.cargo}/bin
+[ -x "$bin/wit-bindgen" ] || cargo install --quiet --locked wit-bindgen-cli@0.63.0
+[ -x "$bin/wasm-tools" ] || cargo install --quiet --locked wasm-tools@1.263.0
+say "done"
