@@ -160,8 +160,9 @@ fn windows_off() -> Error {
     let mut e = os_error(EOPNOTSUPP);
     if let MmapError::OsError { message, .. } = &mut e {
         message.push_str(if sys::WINDOWS_SUPPORTED {
-            ": windows are off in this host (the CLI's --no-windows, or an embedder without \
-             wasm_mmap::enable_windows)"
+            ": windows are off for this guest's memory (the CLI's --no-windows, an embedder \
+             without wasm_mmap::enable_windows, or the pooling allocator, which ignores memory \
+             creators)"
         } else {
             ": this host's OS has no windows"
         });
