@@ -8,6 +8,8 @@
 # C (Debian clang-19 + wasi-libc, wit-bindgen c, wasm-tools, the crates.io
 #    preview1 adapter): OUT_DIR/c/app.wasm.
 set -euo pipefail
+# Nothing is written into the checkout: no __pycache__ next to the sources.
+export PYTHONDONTWRITEBYTECODE=1
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${1:?usage: build.sh OUT_DIR}

@@ -46,8 +46,42 @@ class Run(exports.Run):
             a = mmap.mmap(-1, 10)
             assert a[:] == bytes(10)
             assert mmap.PAGESIZE == 4096
+            # CPython's check order for a bad item value: closed, access,
+            # index, value (issue I).
+            expect(IndexError, "mmap index out of range", m.__setitem__, 112, 256)
+            expect(IndexError, "mmap index out of range", m.__setitem__, 112, b"\0")
+            expect(TypeError, "mmap can't modify a readonly memory map.", r.__setitem__, 0, 256)
+            expect(TypeError, "mmap item value must be an int", m.__setitem__, 0, b"\0")
+            expect(TypeError, "mmap indices must be integers", m.__getitem__, "a")
+            expect(TypeError, "mmap indices must be integer", m.__setitem__, "a", 1)
+            expect(OverflowError, "unsigned byte integer is greater than maximum", m.write_byte, 256)
+            # Bad argument types raise as in CPython instead of aborting the
+            # component inside the bindings.
+            expect(TypeError, "argument should be integer or None, not 'str'", m.read, "foo")
+            expect(TypeError, "'NoneType' object cannot be interpreted as an integer",
+                   lambda: mmap.mmap(-1, 10, offset=None))
+            expect(OverflowError, "Python int too large to convert to C ssize_t", m.seek, 1 << 70)
+            m[100] = True
+            assert m[100] == 1
+            m[100] = ord("x")
+            assert m.find(bytearray(b"LLO"), 0) == 2 and m.find(memoryview(b"LLO"), 0) == 2
+            assert mmap.MAP_ANONYMOUS == 0x20 and mmap.PROT_EXEC == 4 and mmap.MADV_FREE == 8
+            a.madvise(mmap.MADV_DONTNEED)
+            # A map in a reference cycle, collected by the GC after an
+            # exception went through the package: no trap (issue I).
+            import gc
+            c = mmap.mmap(-1, 10)
+            c.me = c
+            try:
+                c.seek(99)
+            except ValueError:
+                pass
+            del c
+            gc.collect()
         assert m.closed
         expect(ValueError, "mmap closed or invalid", len, m)
+        expect(ValueError, "mmap closed or invalid", m.__setitem__, 0, 256)
+        expect(ValueError, "mmap closed or invalid", m.write_byte, 256)
         with open("py.bin", "rb") as f:
             assert f.read(6) == b"hiLLO!"
         print("ok")
