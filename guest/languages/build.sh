@@ -8,7 +8,9 @@
 # C (Debian clang-19 + wasi-libc, wit-bindgen c, wasm-tools, the crates.io
 #    preview1 adapter): OUT_DIR/c/app.wasm.
 set -euo pipefail
-# Nothing is written into the checkout: no __pycache__ next to the sources.
+# Nothing is written into the checkout: componentize-py's own CPython writes
+# __pycache__ next to what it imports (it ignores PYTHONDONTWRITEBYTECODE), so
+# the Python sources are built from a copy in OUT_DIR.
 export PYTHONDONTWRITEBYTECODE=1
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,9 +28,11 @@ mkdir -p "$out/python"
 componentize_py() {
   python3 -c 'import sys, componentize_py; sys.argv[0] = "componentize-py"; sys.exit(componentize_py.script())' "$@"
 }
+src="$out/python-src"
+rm -rf "$src" && cp -r "$root/guest/python" "$src" && find "$src" -name __pycache__ -prune -exec rm -rf {} +
 for app in checks run_seed_watcher writer; do
   componentize_py -d "$root/wit" -w command componentize \
-    -p "$root/guest/python" -p "$root/guest/python/examples" "$app" -o "$out/python/$app.wasm" >/dev/null
+    -p "$src" -p "$src/examples" "$app" -o "$out/python/$app.wasm" >/dev/null
 done
 
 mkdir -p "$out/js"
