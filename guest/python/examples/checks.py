@@ -67,6 +67,14 @@ class Run(exports.Run):
             assert m.find(bytearray(b"LLO"), 0) == 2 and m.find(memoryview(b"LLO"), 0) == 2
             assert mmap.MAP_ANONYMOUS == 0x20 and mmap.PROT_EXEC == 4 and mmap.MADV_FREE == 8
             a.madvise(mmap.MADV_DONTNEED)
+            # Subclassing as in CPython: made by __new__, any __init__.
+            class Sub(mmap.mmap):
+                def __init__(self, label):
+                    self.label = label
+            sub = Sub.__new__(Sub, -1, 4096)
+            sub.__init__("x")
+            assert len(sub) == 4096 and sub.label == "x" and isinstance(sub, mmap.mmap)
+            sub.close()
             # A map in a reference cycle, collected by the GC after an
             # exception went through the package: no trap (issue I).
             import gc

@@ -102,8 +102,19 @@ class mmap:
     access=ACCESS_DEFAULT, offset=0, *, tagname=None)`; `fileno` -1 is
     anonymous memory (named with `tagname`)."""
 
-    def __init__(self, fileno, length, flags=MAP_SHARED, prot=PROT_WRITE | PROT_READ,
-                 access=ACCESS_DEFAULT, offset=0, *, tagname=None, trackfd=True):
+    # Made in __new__, as CPython's mmap is (tp_new): a subclass may call
+    # `mmap.mmap.__new__(cls, -1, n)` and give its own __init__ other
+    # arguments.
+    def __new__(cls, fileno, length, flags=MAP_SHARED, prot=PROT_WRITE | PROT_READ,
+                access=ACCESS_DEFAULT, offset=0, *, tagname=None, trackfd=True):
+        self = super().__new__(cls)
+        self._open(fileno, length, flags, prot, access, offset, tagname)
+        return self
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def _open(self, fileno, length, flags, prot, access, offset, tagname):
         fileno, length = _int(fileno), _int(length)
         flags, prot, access, offset = _int(flags), _int(prot), _int(access), _int(offset)
         if access not in (0, 1, 2, 3):
