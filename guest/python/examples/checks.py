@@ -67,6 +67,20 @@ class Run(exports.Run):
             assert m.find(bytearray(b"LLO"), 0) == 2 and m.find(memoryview(b"LLO"), 0) == 2
             assert mmap.MAP_ANONYMOUS == 0x20 and mmap.PROT_EXEC == 4 and mmap.MADV_FREE == 8
             a.madvise(mmap.MADV_DONTNEED)
+            # THE idiom: a file from the builtin open(), mapped by fileno().
+            with open("py2.bin", "wb") as f:
+                f.write(b"abc" * 100)
+            with open("py2.bin", "r+b") as f:
+                m2 = mmap.mmap(f.fileno(), 0)
+                assert m2[:3] == b"abc" and len(m2) == 300
+                m2[0:3] = b"XYZ"
+                m2.close()
+            with open("py2.bin", "rb") as f, open("py.bin", "rb") as later:
+                # Found by the file's identity, not as the newest path.
+                assert f.read(3) == b"XYZ" and later.read(2) == b"hi"
+                r2 = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                assert r2[:3] == b"XYZ" and len(r2) == 300
+                r2.close()
             # Subclassing as in CPython: made by __new__, any __init__.
             class Sub(mmap.mmap):
                 def __init__(self, label):

@@ -1,6 +1,7 @@
 """Descriptors opened through the preopened directories, by number."""
 
 import os as _os
+import sys as _sys
 
 from wit_world.imports import preopens as _preopens
 from wit_world.imports import types as _types
@@ -51,3 +52,50 @@ def lookup(n):
 
 def forget(n):
     return _by_number.pop(n, None) is not None
+
+
+# Paths the program opened with the builtin `open()` (or the real
+# `os.open`), newest last, from CPython's "open" audit event: the way back
+# from a plain file descriptor to a path the preopens can open again, since
+# a component cannot hand the host a C-level descriptor.
+_opened = {}
+_MAX_OPENED = 256
+
+
+def _audit(event, args):
+    if event == "open" and args and isinstance(args[0], (str, bytes)):
+        path = _os.fsdecode(args[0])
+        _opened.pop(path, None)
+        _opened[path] = True
+        if len(_opened) > _MAX_OPENED:
+            del _opened[next(iter(_opened))]
+
+
+_sys.addaudithook(_audit)
+
+
+def reopen(fd, write):
+    """A descriptor for the file behind the plain descriptor `fd`: the most
+    recently opened path whose file is the same (`st_dev`, `st_ino`), opened
+    again through the preopens (read-write when `write`, else read-only).
+    None when no such path is known."""
+    try:
+        st = _os.fstat(fd)
+    except OSError:
+        return None
+    for path in reversed(list(_opened)):
+        try:
+            other = _os.stat(path)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) != (st.st_dev, st.st_ino):
+            continue
+        try:
+            return open_descriptor(path, read=True, write=write)
+        except OSError:
+            if write:
+                try:
+                    return open_descriptor(path, read=True, write=False)
+                except OSError:
+                    pass
+    return None

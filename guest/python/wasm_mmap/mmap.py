@@ -133,7 +133,11 @@ class mmap:
         else:
             d = _files.lookup(fileno)
             if d is None:
-                raise OSError(9, "Bad file descriptor (open it with wasm_mmap.os.open)")
+                # A descriptor from the builtin open() or the real os.open:
+                # found again by path (see `_files.reopen`).
+                d = _files.reopen(fileno, write=not self._readonly and access != ACCESS_COPY)
+            if d is None:
+                raise OSError(9, "Bad file descriptor (not a file this program opened by path)")
             if tagname:
                 self._m = _call(_w.Mmap.open_tagged, d, length, tagname, opts)
             else:
