@@ -37,7 +37,12 @@ pub enum CacheOutcome {
 #[derive(Clone, Debug)]
 pub struct CompileCache {
     dir: PathBuf,
+    max_bytes: u64,
 }
+
+/// The default bound on a cache directory's size: past it, the entries
+/// used least recently go first.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 1 << 30;
 
 struct ShaHasher(Sha256);
 
@@ -55,9 +60,24 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl CompileCache {
-    /// A cache in `dir` (created on first store).
+    /// A cache in `dir` (created on first store), bounded by
+    /// `$WASM_MMAP_CACHE_MAX_BYTES` (default [`DEFAULT_CACHE_MAX_BYTES`]).
     pub fn new(dir: impl Into<PathBuf>) -> CompileCache {
-        CompileCache { dir: dir.into() }
+        let max_bytes = std::env::var("WASM_MMAP_CACHE_MAX_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_CACHE_MAX_BYTES);
+        CompileCache {
+            dir: dir.into(),
+            max_bytes,
+        }
+    }
+
+    /// Bounds the directory's size (entries used least recently go first;
+    /// the entry just stored always stays).
+    pub fn max_bytes(mut self, n: u64) -> CompileCache {
+        self.max_bytes = n;
+        self
     }
 
     /// The per-user default: `$WASM_MMAP_CACHE_DIR`, else
@@ -110,14 +130,22 @@ impl CompileCache {
                 // checksum matches), compiled by wasmtime for an engine with
                 // the same compatibility hash; wasmtime checks that too.
                 Some(art) => match unsafe { Component::deserialize(engine, art) } {
-                    Ok(c) => return Ok((c, CacheOutcome::Hit)),
+                    Ok(c) => {
+                        // Recently used: the last to be evicted.
+                        if let Ok(f) = std::fs::File::options().write(true).open(&path) {
+                            let _ = f.set_modified(std::time::SystemTime::now());
+                        }
+                        return Ok((c, CacheOutcome::Hit));
+                    }
                     Err(_) => outcome = CacheOutcome::Replaced,
                 },
                 None => outcome = CacheOutcome::Replaced,
             }
         }
         let art = engine.precompile_component(wasm)?;
-        let _ = self.store(&path, &art);
+        if self.store(&path, &art).is_ok() {
+            self.evict(&path);
+        }
         // SAFETY: compiled a moment ago by this very engine.
         let c = unsafe { Component::deserialize(engine, &art)? };
         Ok((c, outcome))
@@ -137,6 +165,38 @@ impl CompileCache {
         std::fs::rename(&tmp, path).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })
+    }
+}
+
+impl CompileCache {
+    /// Removes the entries used least recently until the directory holds
+    /// at most `max_bytes` (never `keep`, the entry just stored). Races
+    /// with other hosts only cost a recompilation.
+    fn evict(&self, keep: &Path) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = dir
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let path = e.path();
+                if path.extension()? != "cwasm" {
+                    return None;
+                }
+                let meta = e.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), path))
+            })
+            .collect();
+        let mut total: u64 = entries.iter().map(|e| e.1).sum();
+        entries.sort();
+        for (_, len, path) in entries {
+            if total <= self.max_bytes {
+                break;
+            }
+            if path != keep && std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
     }
 }
 

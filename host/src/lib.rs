@@ -66,7 +66,9 @@ mod policy;
 mod sys;
 mod window;
 
-pub use cache::{CacheOutcome, CompileCache, is_precompiled_component, load_precompiled};
+pub use cache::{
+    CacheOutcome, CompileCache, DEFAULT_CACHE_MAX_BYTES, is_precompiled_component, load_precompiled,
+};
 pub use ctx::{MmapCtx, MmapCtxBuilder, MmapView};
 pub use error::{Error, MmapError};
 pub use fs_guard::guard_fifo_opens;

@@ -156,3 +156,33 @@ fn precompiled_components() {
     );
     assert_ok(&run(&["run", "--allow-precompiled", "--no-windows", o]));
 }
+
+/// The cache stays within `WASM_MMAP_CACHE_MAX_BYTES`: storing a second
+/// component evicts the one used least recently (here, with a bound of one
+/// byte, every other one), never the entry just stored.
+#[test]
+fn compile_cache_is_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let cache = d.path().join("cache");
+    let line = |program: &str| {
+        let out = cli_command()
+            .env("WASM_MMAP_LOG", "cache")
+            .env("WASM_MMAP_CACHE_MAX_BYTES", "1")
+            .args(["run", "--cache-dir"])
+            .arg(&cache)
+            .arg(program)
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        err.lines().next().unwrap_or_default().to_string()
+    };
+    assert!(line(MMAP_ANONYMOUS).contains("miss"));
+    assert!(line(MMAP_ANONYMOUS).contains("hit"));
+    assert!(line(CLI_EXIT).contains("miss"));
+    assert_eq!(
+        std::fs::read_dir(&cache).unwrap().count(),
+        1,
+        "one entry kept"
+    );
+    assert!(line(MMAP_ANONYMOUS).contains("miss"), "evicted");
+}
