@@ -24,6 +24,18 @@ static command_list_u8_t bytes(const char *s) {
     return l;
 }
 
+/* Python's defaults for mmap.mmap(...): MAP_SHARED, PROT_READ|PROT_WRITE,
+ * ACCESS_DEFAULT, offset 0. */
+static wasm_mmap_mmap_mmap_map_options_t python_defaults(void) {
+    wasm_mmap_mmap_mmap_map_options_t opts = {
+        .flags = WASM_MMAP_MMAP_MMAP_MAP_FLAGS_SHARED,
+        .prot = WASM_MMAP_MMAP_MMAP_PROT_READ | WASM_MMAP_MMAP_MMAP_PROT_WRITE,
+        .access = WASM_MMAP_MMAP_MMAP_ACCESS_DEFAULT,
+        .offset = 0,
+    };
+    return opts;
+}
+
 /*
  * A window: the second granule (page 1 on Linux) of a shared map of
  * `cw.bin` (two granules of zeros) placed over a granule of this guest's
@@ -47,12 +59,7 @@ static bool check_window(wasi_filesystem_types_borrow_descriptor_t dir) {
     wasi_filesystem_types_borrow_descriptor_t fd = wasi_filesystem_types_borrow_descriptor(file);
     CHECK(wasi_filesystem_types_method_descriptor_set_size(fd, 2 * gran, &fs_err), "size cw.bin");
 
-    wasm_mmap_mmap_mmap_map_options_t opts = {
-        .flags = WASM_MMAP_MMAP_MMAP_MAP_FLAGS_SHARED,
-        .prot = WASM_MMAP_MMAP_MMAP_PROT_READ | WASM_MMAP_MMAP_MMAP_PROT_WRITE,
-        .access = WASM_MMAP_MMAP_MMAP_ACCESS_DEFAULT,
-        .offset = 0,
-    };
+    wasm_mmap_mmap_mmap_map_options_t opts = python_defaults();
     wasm_mmap_mmap_mmap_own_mmap_t own;
     wasm_mmap_mmap_mmap_error_code_t err;
     CHECK(wasm_mmap_mmap_mmap_static_mmap_open(fd, 0, &opts, &own, &err), "mmap.mmap(cw, 0)");
@@ -122,12 +129,7 @@ bool exports_wasi_cli_run_run(void) {
     wasi_filesystem_types_filesize_t written;
     CHECK(wasi_filesystem_types_method_descriptor_write(fd, &initial, 0, &written, &fs_err), "write the file");
 
-    wasm_mmap_mmap_mmap_map_options_t opts = {
-        .flags = WASM_MMAP_MMAP_MMAP_MAP_FLAGS_SHARED,
-        .prot = WASM_MMAP_MMAP_MMAP_PROT_READ | WASM_MMAP_MMAP_MMAP_PROT_WRITE,
-        .access = WASM_MMAP_MMAP_MMAP_ACCESS_DEFAULT,
-        .offset = 0,
-    };
+    wasm_mmap_mmap_mmap_map_options_t opts = python_defaults();
     wasm_mmap_mmap_mmap_own_mmap_t own;
     wasm_mmap_mmap_mmap_error_code_t err;
     CHECK(wasm_mmap_mmap_mmap_static_mmap_open(fd, 0, &opts, &own, &err), "mmap.mmap(f, 0)");

@@ -141,13 +141,18 @@ static void wmm_on_sigsegv(int sig, siginfo_t *info, void *uctx) {
     wmm_chain(&wmm_prev_segv, sig, info, uctx);
 }
 
-int wmm_install(void) {
+/* Installs `handler` for `sig`, saving the previous action in `prev`. */
+static int wmm_sigaction(int sig, void (*handler)(int, siginfo_t *, void *), struct sigaction *prev) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = wmm_on_sigbus;
+    sa.sa_sigaction = handler;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    return sigaction(SIGBUS, &sa, &wmm_prev);
+    return sigaction(sig, &sa, prev);
+}
+
+int wmm_install(void) {
+    return wmm_sigaction(SIGBUS, wmm_on_sigbus, &wmm_prev);
 }
 
 /* The SIGSEGV half of the window handlers. Installed before wasmtime's
@@ -155,12 +160,7 @@ int wmm_install(void) {
    us only those it does not own. */
 int wmm_install_segv(uintptr_t pagesize) {
     atomic_store(&wmm_pagesize, pagesize);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = wmm_on_sigsegv;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    return sigaction(SIGSEGV, &sa, &wmm_prev_segv);
+    return wmm_sigaction(SIGSEGV, wmm_on_sigsegv, &wmm_prev_segv);
 }
 
 /* Registers [start, end) under a policy (0 trap, 1 zero): the slot index,
