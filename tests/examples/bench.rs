@@ -432,17 +432,36 @@ bench(m, [random.randrange(len(m) // 4096) * 4096 for _ in range({n})])
         });
     }
 
-    // ---- find over 64 MiB, short and long absent needles, vs CPython.
+    // ---- find over 64 MiB, short and long absent needles, vs CPython; and
+    // the worst case for long needles: periodic data (zeros) where every
+    // prefix matches and only the needle's last byte (a one) differs.
     std::fs::write(&big, &pattern).unwrap();
-    for (name, needle) in [
-        ("call.find_64mib", None),
-        ("call.find_64mib_needle_1mib", Some(1usize << 20)),
-        ("call.find_64mib_needle_16mib", Some(16 << 20)),
+    let zeros = d.path().join("zeros.bin");
+    std::fs::write(&zeros, vec![0u8; 64 << 20]).unwrap();
+    for (name, file, needle, periodic) in [
+        ("call.find_64mib", &big, None, false),
+        (
+            "call.find_64mib_needle_1mib",
+            &big,
+            Some(1usize << 20),
+            false,
+        ),
+        ("call.find_64mib_needle_16mib", &big, Some(16 << 20), false),
+        (
+            "call.find_64mib_needle_16mib_periodic",
+            &zeros,
+            Some(16 << 20),
+            true,
+        ),
     ] {
-        let mut args = vec!["find", "big.bin"];
+        let fname = file.file_name().unwrap().to_str().unwrap();
+        let mut args = vec!["find", fname];
         let n = needle.map(|n| n.to_string());
         if let Some(n) = &n {
             args.push(n);
+        }
+        if periodic {
+            args.push("periodic");
         }
         let g = guest(&[], dir, &args);
         let p = python(&format!(
@@ -455,8 +474,9 @@ def bench(m, needle):
 f = os.open({path:?}, os.O_RDWR)
 bench(mmap.mmap(f, 0), {needle})
 "#,
-            path = big.to_str().unwrap(),
+            path = file.to_str().unwrap(),
             needle = match needle {
+                Some(n) if periodic => format!("bytes({}) + b'\\x01'", n - 1),
                 Some(n) => format!("b'\\xff' * {n}"),
                 None => "b'needle-that-is-absent'".into(),
             }

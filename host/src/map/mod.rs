@@ -9,6 +9,7 @@
 
 mod construct;
 pub mod pyindex;
+mod search;
 mod types;
 
 pub use crate::sys::Waited as WaitResult;
@@ -768,11 +769,8 @@ impl Open {
     }
 
     /// First (or last) index of non-empty `needle` in `[start, end)`, in
-    /// linear time: block by block in copies (never the live pages), each
-    /// block at least one needle long and overlapping the next by
-    /// `needle.len() - 1`, searched with one precomputed two-way finder.
-    /// So the bytes copied and compared stay within 2× the range, and one
-    /// block holds at most two needles' worth of host memory.
+    /// linear time, searching block-wise copies (never the live pages):
+    /// `search.rs` says how.
     fn search(
         &self,
         needle: &[u8],
@@ -780,42 +778,13 @@ impl Open {
         end: usize,
         dir: Direction,
     ) -> Result<Option<usize>, MmapError> {
-        let n = needle.len();
-        if end.saturating_sub(start) < n {
-            return Ok(None);
-        }
-        let block = SEARCH_BLOCK.max(n);
-        let span = block + n - 1;
-        // One buffer for every block: its pages are faulted in once.
-        let mut bytes = Vec::new();
-        if dir == Direction::Forward {
-            let finder = memchr::memmem::Finder::new(needle);
-            let mut base = start;
-            loop {
-                let top = end.min(base.saturating_add(span));
-                self.copy_block(base, top - base, &mut bytes)?;
-                if let Some(i) = finder.find(&bytes) {
-                    return Ok(Some(base + i));
-                }
-                if top == end {
-                    return Ok(None);
-                }
-                base += block;
-            }
-        } else {
-            let finder = memchr::memmem::FinderRev::new(needle);
-            let mut top = end;
-            loop {
-                let base = start.max(top.saturating_sub(span));
-                self.copy_block(base, top - base, &mut bytes)?;
-                if let Some(i) = finder.rfind(&bytes) {
-                    return Ok(Some(base + i));
-                }
-                if base == start {
-                    return Ok(None);
-                }
-                top -= block;
-            }
-        }
+        search::search(
+            needle,
+            start,
+            end,
+            dir == Direction::Forward,
+            SEARCH_BLOCK,
+            |off, n, buf| self.copy_block(off, n, buf),
+        )
     }
 }

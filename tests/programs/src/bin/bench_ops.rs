@@ -4,9 +4,10 @@
 //! - `rand4k FILE N`: random 4 KiB reads: seek+read on the map, and
 //!   wasi:filesystem read on a descriptor: ns per read.
 //! - `seq FILE ROUNDS`: 1 MiB sequential reads and writes: MB/s.
-//! - `find FILE [NEEDLE_BYTES]`: find of an absent needle (a short one, or
-//!   NEEDLE_BYTES of a pattern absent from the file) over the whole map:
-//!   ns per find.
+//! - `find FILE [NEEDLE_BYTES [periodic]]`: find of an absent needle (a
+//!   short one, or NEEDLE_BYTES of a pattern absent from the file, or with
+//!   `periodic` zeros ending in a one, for a file of zeros) over the whole
+//!   map: ns per find.
 //! - `ping FILE N spin|block first|second`: round trips over a shared word.
 //! - `wbyte FILE N`: a window's single-byte loads and stores: ns per op.
 //! - `wrand4k FILE N`: random 4 KiB copies out of a window: ns per read.
@@ -106,6 +107,11 @@ fn main() {
             // A needle absent from the file (whose bytes are i % 251): a
             // run of 0xFF, as long as asked, or a short word.
             let needle = match a.get(2) {
+                Some(n) if a.get(3).map(String::as_str) == Some("periodic") => {
+                    let mut v = vec![0u8; n.parse().unwrap()];
+                    *v.last_mut().unwrap() = 1;
+                    v
+                }
                 Some(n) => vec![0xFFu8; n.parse().unwrap()],
                 None => b"needle-that-is-absent".to_vec(),
             };
