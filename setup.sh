@@ -8,7 +8,9 @@
 #   - Debian: clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc (C guest);
 #     gcc-mingw-w64-x86-64, wine64 (Windows host)
 #   - PyPI: componentize-py (Python guests); npm: guest/js's lockfile
-#     (JavaScript guest); crates.io: wit-bindgen-cli, wasm-tools (C guest)
+#     (JavaScript guest). The C guest's component tooling is no install: the
+#     test build compiles guest/c/tool from crates.io (wit-bindgen-c,
+#     wit-component) in about a minute.
 # Safe to run again: what is there is kept.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -42,7 +44,4 @@ fi
 # Imported, not run as a script: pip's script directory need not be on PATH.
 python3 -c 'import componentize_py' 2>/dev/null || python3 -m pip install --quiet 'componentize-py==0.25.1'
 [ -x guest/js/node_modules/.bin/componentize-js ] || (cd guest/js && npm ci --no-audit --no-fund --silent)
-bin=${CARGO_HOME:-$HOME/.cargo}/bin
-[ -x "$bin/wit-bindgen" ] || cargo install --quiet --locked wit-bindgen-cli@0.63.0
-[ -x "$bin/wasm-tools" ] || cargo install --quiet --locked wasm-tools@1.263.0
 say "done"

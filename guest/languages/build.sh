@@ -3,10 +3,12 @@
 # toolchains ./setup.sh installs. It installs nothing: a missing toolchain
 # exits 3 naming it (the tests then skip, or fail under CI=true).
 #   guest/languages/build.sh OUT_DIR
-# Python (componentize-py): OUT_DIR/python/{checks,run_seed_watcher,writer}.wasm
+# Python (componentize-py): OUT_DIR/python/{checks,run_seed_watcher,writer,pydiff_guest}.wasm
+#   (pydiff_guest: the Python-level differential's runner, tests/differential/)
 # JavaScript (componentize-js, npm): OUT_DIR/js/app.wasm
-# C (Debian clang-19 + wasi-libc, wit-bindgen c, wasm-tools, the crates.io
-#    preview1 adapter): OUT_DIR/c/app.wasm.
+# C (Debian clang-19 + wasi-libc; bindings and componentizing by guest/c/tool,
+#    built here from the crates behind wit-bindgen c and wasm-tools
+#    component new, with the crates.io preview1 adapter): OUT_DIR/c/app.wasm.
 set -euo pipefail
 # Nothing is written into the checkout: componentize-py's own CPython writes
 # __pycache__ next to what it imports (it ignores PYTHONDONTWRITEBYTECODE), so
@@ -16,11 +18,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${1:?usage: build.sh OUT_DIR}
 missing() { echo "guest/languages/build.sh: $1 is missing: run ./setup.sh" >&2; exit 3; }
-bin=${CARGO_HOME:-$HOME/.cargo}/bin
 python3 -c 'import componentize_py' 2>/dev/null || missing "componentize-py (PyPI)"
 [ -x "$root/guest/js/node_modules/.bin/componentize-js" ] || missing "componentize-js (npm ci in guest/js)"
 { command -v clang-19 >/dev/null 2>&1 && [ -f /usr/lib/wasm32-wasi/libc.a ]; } || missing "clang-19 with wasi-libc (Debian)"
-[ -x "$bin/wit-bindgen" ] && [ -x "$bin/wasm-tools" ] || missing "wit-bindgen-cli / wasm-tools (crates.io)"
 mkdir -p "$out/python"
 
 # Called through its entry point, not its console script, so that nothing depends on where pip put
@@ -30,7 +30,8 @@ componentize_py() {
 }
 src="$out/python-src"
 rm -rf "$src" && cp -r "$root/guest/python" "$src" && find "$src" -name __pycache__ -prune -exec rm -rf {} +
-for app in checks run_seed_watcher writer; do
+cp "$root/tests/differential/pyops.py" "$root/tests/differential/pydiff_guest.py" "$src/"
+for app in checks run_seed_watcher writer pydiff_guest; do
   componentize_py -d "$root/wit" -w command componentize \
     -p "$src" -p "$src/examples" "$app" -o "$out/python/$app.wasm" >/dev/null
 done
@@ -42,13 +43,13 @@ mkdir -p "$out/js"
 
 
 mkdir -p "$out/c"
+tool="$out/c/tool-target/release/wasm-mmap-c-tool"
+cargo build --quiet --release --manifest-path "$root/guest/c/tool/Cargo.toml" --target-dir "$out/c/tool-target"
 gen="$out/c/gen"
-rm -rf "$gen" && mkdir -p "$gen"
-"$bin/wit-bindgen" c "$root/wit" --world command --out-dir "$gen" >/dev/null
+rm -rf "$gen"
+"$tool" bindings "$root/wit" command "$gen"
 clang-19 --target=wasm32-wasi --sysroot=/usr -I/usr/include/wasm32-wasi -mexec-model=reactor -O2 \
   -I"$gen" "$root/guest/c/app.c" "$gen/command.c" "$gen/command_component_type.o" -o "$out/c/core.wasm"
-cargo run --quiet --release --manifest-path "$root/guest/c/adapter/Cargo.toml" --target-dir "$out/c/adapter-target" \
-  -- "$out/c/adapter.wasm"
-"$bin/wasm-tools" component new "$out/c/core.wasm" --adapt wasi_snapshot_preview1="$out/c/adapter.wasm" -o "$out/c/app.wasm"
+"$tool" component "$out/c/core.wasm" "$out/c/app.wasm"
 
 echo "built: $(ls "$out"/python/*.wasm | wc -l) Python components, $(ls "$out"/js/*.wasm | wc -l) JavaScript, $(ls "$out"/c/app.wasm | wc -l) C"

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
-use wasm_mmap_tests::{BENCH_OPS, WATCHER, WRITER, cli};
+use wasm_mmap_tests::{BENCH_OPS, WATCHER, WRITER, cli, language_guests};
 
 /// Runs the bench guest; its `name value` lines.
 fn guest(extra: &[&str], dir: &str, args: &[&str]) -> HashMap<String, f64> {
@@ -270,6 +270,20 @@ bench(mmap.mmap(f, 0), {n})
             unit: "ns/op",
             baseline: "CPython mmap, in a function",
             target: Target::AtMost(4.0),
+        });
+    }
+    // What any call costs in the runtime, whatever the host does.
+    for (k, name) in [
+        ("floor_free", "call.floor.free_function (pagesize)"),
+        ("floor_method", "call.floor.method (closed)"),
+    ] {
+        rows.push(Row {
+            name,
+            ours: g[k],
+            base: p["read_byte"],
+            unit: "ns/op",
+            baseline: "CPython mmap read_byte, in a function",
+            target: Target::None,
         });
     }
     rows.push(Row {
@@ -603,6 +617,56 @@ bench(mmap.mmap(f, 0), {needle})
         baseline: "same guest, --no-windows",
         target: Target::AtMost(1.1),
     });
+
+    // ---- Start-up: a Python guest (componentize-py, ~18 MB: CPython and
+    // the wasm_mmap package, snapshotted after import), its cache warm.
+    match language_guests() {
+        Ok(guests) => {
+            let writer = guests.join("python/writer.wasm");
+            std::fs::write(d.path().join("p.txt"), "start").unwrap();
+            let start = |extra: &'static [&'static str]| {
+                median_wall(7, || {
+                    // Opens the file, says "ready", and ends at EOF of stdin.
+                    let mut c = Command::new(cli());
+                    c.arg("run")
+                        .args(extra)
+                        .args(["--dir", dir])
+                        .arg(&writer)
+                        .arg("p.txt")
+                        .stdin(Stdio::null());
+                    c
+                })
+            };
+            let _ = start(&[]);
+            let warm = start(&[]);
+            let cold = start(&["--no-cache"]);
+            rows.push(Row {
+                name: "startup.python_guest",
+                ours: warm / 1e6,
+                base: py_start / 1e6,
+                unit: "ms",
+                baseline: "python3 -c 'import mmap'",
+                target: Target::AtMost(2.0),
+            });
+            rows.push(Row {
+                name: "startup.python_guest (absolute)",
+                ours: warm / 1e6,
+                base: 300.0,
+                unit: "ms",
+                baseline: "the issue's 0.3 s",
+                target: Target::AtMost(1.0),
+            });
+            rows.push(Row {
+                name: "startup.python_guest_cold (--no-cache)",
+                ours: cold / 1e6,
+                base: py_start / 1e6,
+                unit: "ms",
+                baseline: "python3 -c 'import mmap'",
+                target: Target::None,
+            });
+        }
+        Err(why) => eprintln!("startup.python_guest: skipped: {why} (./setup.sh installs it)"),
+    }
 
     // ---- The watcher's change-to-print latency.
     std::fs::write(d.path().join("w.txt"), "start").unwrap();

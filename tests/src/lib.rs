@@ -42,6 +42,38 @@ pub fn toolchain_missing(test: &str, why: &str) {
     eprintln!("{test}: skipped: {why} (./setup.sh installs it)");
 }
 
+/// The guests in other languages, built by `guest/languages/build.sh` into
+/// `target/language-guests` once per process; `Err` says which toolchain is
+/// missing (build.sh exits 3: `./setup.sh` installs it). Any other failure
+/// of the build panics.
+pub fn language_guests() -> Result<PathBuf, String> {
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let out = cli()
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .join("language-guests");
+            let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../guest/languages/build.sh");
+            let run = Command::new("bash")
+                .arg(script)
+                .arg(&out)
+                .stderr(Stdio::piped())
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&run.stderr).trim().to_string();
+            match run.status.code() {
+                Some(0) => Ok(out),
+                Some(3) => Err(err),
+                _ => panic!("guest/languages/build.sh failed: {err}"),
+            }
+        })
+        .clone()
+}
+
 /// How long any single step of a test may take before it fails.
 pub const STEP: Duration = Duration::from_secs(20);
 

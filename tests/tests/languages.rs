@@ -7,42 +7,13 @@ use std::process::Command;
 use std::time::Duration;
 use wasm_mmap_tests::*;
 
-/// Builds the other-language guests once per test binary; `Err` says
-/// which toolchain is missing (build.sh exits 3: `./setup.sh` installs it).
-fn guests() -> Result<PathBuf, String> {
-    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let out = cli()
-                .parent()
-                .unwrap()
-                .parent()
-                .unwrap()
-                .join("language-guests");
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest/languages/build.sh");
-            let run = Command::new("bash")
-                .arg(script)
-                .arg(&out)
-                .stderr(std::process::Stdio::piped())
-                .output()
-                .unwrap();
-            let err = String::from_utf8_lossy(&run.stderr).trim().to_string();
-            match run.status.code() {
-                Some(0) => Ok(out),
-                Some(3) => Err(err),
-                _ => panic!("guest/languages/build.sh failed: {err}"),
-            }
-        })
-        .clone()
-}
-
 /// The built guests for `test`, or `None` (said on stderr) when the test
 /// is skipped: quick mode, or a toolchain `./setup.sh` did not install.
 fn guests_for(test: &str) -> Option<PathBuf> {
     if quick(test) {
         return None;
     }
-    match guests() {
+    match language_guests() {
         Ok(dir) => Some(dir),
         Err(why) => {
             toolchain_missing(test, &why);
@@ -164,4 +135,35 @@ fn c_example() {
     want[4096 + 16..4096 + 33].copy_from_slice(b"through a pointer");
     want[4096 + 64..4096 + 76].copy_from_slice(b"from the map");
     assert_eq!(std::fs::read(d.path().join("cw.bin")).unwrap(), want);
+}
+
+/// The Python-level differential (`tests/differential/pydiff.py`): 2,000
+/// generated sequences through `wasm_mmap.mmap` in a component against
+/// CPython's `mmap` natively, bad argument types and values included.
+#[test]
+fn python_differential() {
+    let Some(g) = guests_for("python_differential") else {
+        return;
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/differential/pydiff.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--sequences", "2000", "--seed", "1", "--cli"])
+        .arg(cli())
+        .arg("--guest")
+        .arg(py(&g, "pydiff_guest"))
+        .output()
+        .expect("python3 runs the Python-level differential");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "divergences from CPython:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(": 2000 sequences, ") && last.ends_with(", 0 divergences"),
+        "{stdout}"
+    );
+    println!("{last}");
 }

@@ -16,6 +16,59 @@ def expect(exc, msg, f, *args):
     raise AssertionError(f"expected {exc.__name__}({msg})")
 
 
+def platform_rules():
+    """A component's CPython is 32-bit: its ssize_t rules apply (issue I)."""
+    assert sys.maxsize == 2**31 - 1
+    a = mmap.mmap(-1, 2 * mmap.PAGESIZE)
+    expect(OverflowError, "madvise length too large", a.madvise, mmap.MADV_NORMAL, mmap.PAGESIZE, sys.maxsize)
+    expect(ValueError, "madvise start out of bounds", a.madvise, mmap.MADV_NORMAL, 2 * mmap.PAGESIZE, sys.maxsize)
+    expect(OverflowError, "cannot fit 'int' into an index-sized integer", a.read, 2**31)
+    expect(IndexError, "cannot fit 'int' into an index-sized integer", a.__getitem__, 2**31)
+    expect(TypeError, "cannot fit 'int' into an index-sized integer", a.__setitem__, 0, 2**31)
+    expect(OverflowError, "Python int too large to convert to C ssize_t", mmap.mmap, -1, 2**31)
+    expect(OverflowError, "Python int too large to convert to C long", a.seek, 0, 2**31)
+    assert a[-(2**40):2**40] == bytes(2 * mmap.PAGESIZE)  # slices clamp
+    a.close()
+    # The rest of a file past 2 GiB cannot be a map here, as on any 32-bit
+    # CPython (the sparse file costs no disk).
+    with open("big.bin", "wb") as f:
+        f.truncate(3 << 30)
+    with open("big.bin", "r+b") as f:
+        expect(ValueError, "mmap length is too large", mmap.mmap, f.fileno(), 0)
+        m = mmap.mmap(f.fileno(), 4096, offset=(3 << 30) - 4096)
+        assert len(m) == 4096 and m.size() == 3 << 30
+        m.close()
+    os.remove("big.bin")
+
+
+def buffers_and_trackfd():
+    """PEP 688 buffers (read-only snapshots) and trackfd=False (issue I)."""
+    import io
+    import re
+
+    m = mmap.mmap(-1, 16)
+    m[:5] = b"hello"
+    assert bytes(m)[:6] == b"hello\0" and re.search(b"l+", m).span() == (2, 4)
+    with memoryview(m) as v:
+        assert v.readonly and v[:5] == b"hello"
+    assert b"xhello"[1:].find(bytes(m)[:5]) == 0 and m.find(bytearray(b"llo")) == 2
+    # A writable buffer (readinto) is refused, never silently lost.
+    import inspect
+
+    expect(BufferError, "wasm_mmap: a map has no writable buffer in a component (its bytes live in the host); "
+           "assign a slice instead", m.__buffer__, inspect.BufferFlags.WRITABLE)
+    expect(TypeError, "readinto() argument must be read-write bytes-like object, not mmap",
+           io.BytesIO(b"xy").readinto, m)
+    t = mmap.mmap(-1, 16, trackfd=False)
+    expect(OSError, "[Errno 9] Bad file descriptor", t.size)
+    expect(ValueError, "mmap can't resize with trackfd=False.", t.resize, 32)
+    t.close()
+    expect(ValueError, "mmap closed or invalid", t.size)
+    expect(ValueError, "mmap closed or invalid", t.__enter__)
+    m.close()
+    expect(ValueError, "mmap closed or invalid", bytes, m)
+
+
 class Run(exports.Run):
     def run(self) -> None:
         fd = os.open("py.bin", os.O_RDWR | os.O_CREAT)
@@ -101,6 +154,8 @@ class Run(exports.Run):
             del c
             gc.collect()
         assert m.closed
+        platform_rules()
+        buffers_and_trackfd()
         expect(ValueError, "mmap closed or invalid", len, m)
         expect(ValueError, "mmap closed or invalid", m.__setitem__, 0, 256)
         expect(ValueError, "mmap closed or invalid", m.write_byte, 256)

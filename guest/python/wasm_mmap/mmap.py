@@ -1,6 +1,8 @@
 """`mmap` with CPython's API over the wasm-mmap WIT interface."""
 
+import inspect
 import operator
+import sys
 
 from componentize_py_types import Err
 from wit_world.imports import mmap as _w
@@ -26,28 +28,98 @@ _ADVICE = {MADV_NORMAL: 0, MADV_RANDOM: 1, MADV_SEQUENTIAL: 2, MADV_WILLNEED: 3,
            MADV_HUGEPAGE: 10, MADV_NOHUGEPAGE: 11, MADV_DONTDUMP: 12, MADV_DODUMP: 13}
 error = OSError
 
-_S64 = (-(1 << 63), (1 << 63) - 1)
-_U64 = (0, (1 << 64) - 1)
+# The guest's C types, for argument checks as CPython makes them on this
+# platform: a component's CPython is 32-bit (sys.maxsize == 2**31 - 1), so
+# ssize_t and long are 32 bits there, as on any 32-bit CPython.
+_SSIZE_MAX = sys.maxsize
+_LONG_MAX = (1 << 31) - 1 if sys.maxsize < (1 << 32) else (1 << 63) - 1
+_INT_MAX = (1 << 31) - 1
+_LLONG_MAX = (1 << 63) - 1
 
 
-def _int(v, lo_hi=_S64):
-    """`v` as a WIT integer, checked as CPython checks an `n` argument:
-    anything but an int (or an object with `__index__`) is a TypeError, a
-    value C cannot hold an OverflowError. The bindings never see a value
-    they cannot lower (which would abort the whole component)."""
+def _tname(v):
+    return type(v).__name__
+
+
+def _n(v):
+    """A Py_ssize_t argument (format `n`)."""
     i = operator.index(v)
-    if not lo_hi[0] <= i <= lo_hi[1]:
+    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
         raise OverflowError("Python int too large to convert to C ssize_t")
     return i
 
 
-def _opt(v):
-    """An optional `n` (None: not given), as CPython's `read(n)`."""
+def _c_long(v):
+    i = operator.index(v)
+    if not -_LONG_MAX - 1 <= i <= _LONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    return i
+
+
+def _i(v):
+    """A C int argument (format `i`)."""
+    i = _c_long(v)
+    if i > _INT_MAX:
+        raise OverflowError("signed integer is greater than maximum")
+    if i < -_INT_MAX - 1:
+        raise OverflowError("signed integer is less than minimum")
+    return i
+
+
+def _off(v):
+    """An off_t argument (format `L`: 64 bits on every platform)."""
+    i = operator.index(v)
+    if not -_LLONG_MAX - 1 <= i <= _LLONG_MAX:
+        raise OverflowError("Python int too large to convert to C long")
+    return i
+
+
+def _opt_n(v):
+    """`read(n)`'s optional size (None: all)."""
     if v is None:
         return None
     if not hasattr(type(v), "__index__"):
-        raise TypeError(f"argument should be integer or None, not '{type(v).__name__}'")
-    return _int(v)
+        raise TypeError(f"argument should be integer or None, not '{_tname(v)}'")
+    i = operator.index(v)
+    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+        raise OverflowError(f"cannot fit '{_tname(v)}' into an index-sized integer")
+    return i
+
+
+def _slice_part(v, lo=-_SSIZE_MAX - 1):
+    """A slice bound or step: None, or clamped to ssize_t as CPython does."""
+    if v is None:
+        return None
+    if not hasattr(type(v), "__index__"):
+        raise TypeError("slice indices must be integers or None or have an __index__ method")
+    return max(lo, min(_SSIZE_MAX, operator.index(v)))
+
+
+def _slice(key):
+    """A slice's (start, stop, step), checked in PySlice_Unpack's order:
+    the step first (zero is a ValueError), then start and stop."""
+    step = _slice_part(key.step, -_SSIZE_MAX)
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    return _slice_part(key.start), _slice_part(key.stop), step
+
+
+def _buf(v):
+    """The bytes of a bytes-like argument (format `y*`)."""
+    if type(v) is bytes:
+        return v
+    try:
+        mv = memoryview(v)
+    except TypeError:
+        raise TypeError(f"a bytes-like object is required, not '{_tname(v)}'") from None
+    if not mv.c_contiguous:
+        raise BufferError("memoryview: underlying buffer is not C-contiguous")
+    return mv.tobytes()
+
+
+_NOT_GIVEN = object()
+_BAD_ARGUMENT = (TypeError, ValueError, OverflowError, IndexError, BufferError)
+_CLOSED = "mmap closed or invalid"
 
 
 def __getattr__(name):
@@ -89,38 +161,64 @@ def _flags(bits, kind):
 
 
 def _byte(v):
+    """`m[i] = v`'s value."""
     if not hasattr(type(v), "__index__"):
         raise TypeError("mmap item value must be an int")
-    v = operator.index(v)
-    if not 0 <= v <= 255:
+    i = operator.index(v)
+    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+        raise TypeError(f"cannot fit '{_tname(v)}' into an index-sized integer")
+    if not 0 <= i <= 255:
         raise ValueError("mmap item value must be in range(0, 256)")
+    return i
+
+
+def _ubyte(v):
+    """`write_byte(v)`'s value (format `b`)."""
+    v = _c_long(v)
+    if v < 0:
+        raise OverflowError("unsigned byte integer is less than minimum")
+    if v > 255:
+        raise OverflowError("unsigned byte integer is greater than maximum")
     return v
 
 
 class mmap:
     """`mmap.mmap(fileno, length, flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ,
-    access=ACCESS_DEFAULT, offset=0, *, tagname=None)`; `fileno` -1 is
-    anonymous memory (named with `tagname`)."""
+    access=ACCESS_DEFAULT, offset=0, *, trackfd=True, tagname=None)`;
+    `fileno` -1 is anonymous memory (named with `tagname`, which CPython has
+    on Windows only).
+
+    Arguments are checked as CPython checks them, in its order: a closed map
+    first, then the argument's type and C range, then the map's access, then
+    the range in the map. The common calls go straight to the host, and the
+    checks run only when the host cannot take the arguments as given."""
 
     # Made in __new__, as CPython's mmap is (tp_new): a subclass may call
     # `mmap.mmap.__new__(cls, -1, n)` and give its own __init__ other
     # arguments.
     def __new__(cls, fileno, length, flags=MAP_SHARED, prot=PROT_WRITE | PROT_READ,
-                access=ACCESS_DEFAULT, offset=0, *, tagname=None, trackfd=True):
+                access=ACCESS_DEFAULT, offset=0, *, trackfd=True, tagname=None):
         self = super().__new__(cls)
-        self._open(fileno, length, flags, prot, access, offset, tagname)
+        self._open(fileno, length, flags, prot, access, offset, bool(trackfd), tagname)
         return self
 
     def __init__(self, *args, **kwargs):
         pass
 
-    def _open(self, fileno, length, flags, prot, access, offset, tagname):
-        fileno, length = _int(fileno), _int(length)
-        flags, prot, access, offset = _int(flags), _int(prot), _int(access), _int(offset)
+    def _open(self, fileno, length, flags, prot, access, offset, trackfd, tagname):
+        fileno, length, flags, prot = _i(fileno), _n(length), _i(flags), _i(prot)
+        access, offset = _i(access), _off(offset)
+        if tagname is not None and not isinstance(tagname, str):
+            raise TypeError(f"tagname must be str or None, not {_tname(tagname)}")
+        if length < 0:
+            raise OverflowError("memory mapped length must be positive")
+        if offset < 0:
+            raise OverflowError("memory mapped offset must be positive")
+        if access != ACCESS_DEFAULT and (flags != MAP_SHARED or prot != PROT_WRITE | PROT_READ):
+            raise ValueError("mmap can't specify both access and flags, prot.")
         if access not in (0, 1, 2, 3):
             raise ValueError("mmap invalid access parameter.")
-        if tagname is not None and not isinstance(tagname, str):
-            raise TypeError(f"tagname must be str or None, not {type(tagname).__name__}")
+        self._trackfd = trackfd
         # What the host will refuse writes to, known here so that `m[i] = v`
         # checks in CPython's order without asking the host first.
         self._readonly = access == ACCESS_READ or (access == ACCESS_DEFAULT and not prot & PROT_WRITE)
@@ -142,6 +240,16 @@ class mmap:
                 self._m = _call(_w.Mmap.open_tagged, d, length, tagname, opts)
             else:
                 self._m = _call(_w.Mmap.open, d, length, opts)
+        if length == 0 and _SSIZE_MAX < (1 << 32):
+            # The rest of a file, which this CPython's ssize_t must hold.
+            if _call(self._m.len) > _SSIZE_MAX:
+                self._m.close()
+                raise ValueError("mmap length is too large")
+
+    def _bad(self):
+        """An argument was refused: CPython reports a closed map first."""
+        if self._m.closed():
+            raise ValueError(_CLOSED) from None
 
     # file-like
     def close(self):
@@ -152,23 +260,35 @@ class mmap:
         return self._m.closed()
 
     def __enter__(self):
+        self._bad()
         return self
 
     def __exit__(self, *exc):
         self.close()
 
     def __len__(self):
-        return _call(self._m.len)
+        try:
+            return self._m.len()
+        except Err as e:
+            _raise(e)
 
     def size(self):
+        if not self._trackfd:
+            self._bad()
+            raise OSError(9, "Bad file descriptor")
         return _call(self._m.size)
 
     def tell(self):
         return _call(self._m.tell)
 
     def seek(self, pos, whence=0):
-        pos, whence = _int(pos), _int(whence)
+        try:
+            pos, whence = _n(pos), _i(whence)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
         if whence not in (0, 1, 2):
+            self._bad()
             raise ValueError("unknown seek type")
         return _call(self._m.seek, pos, _w.Whence(whence))
 
@@ -176,80 +296,191 @@ class mmap:
         return True
 
     def read(self, n=None):
-        return _call(self._m.read, _opt(n))
+        if n is None or (type(n) is int and -_SSIZE_MAX - 1 <= n <= _SSIZE_MAX):
+            try:
+                return self._m.read(n)
+            except Err as e:
+                _raise(e)
+        try:
+            n = _opt_n(n)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        return _call(self._m.read, n)
 
     def read_byte(self):
-        return _call(self._m.read_byte)
+        try:
+            return self._m.read_byte()
+        except Err as e:
+            _raise(e)
 
     def readline(self):
         return _call(self._m.readline)
 
     def write(self, data):
-        return _call(self._m.write, bytes(data))
+        try:
+            data = _buf(data)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        return _call(self._m.write, data)
 
     def write_byte(self, byte):
-        if isinstance(byte, int) and 0 <= byte <= 255:
-            return _call(self._m.write_byte, byte)
-        # CPython checks the map first, then parses the argument.
-        if self._m.closed():
-            raise ValueError("mmap closed or invalid")
-        byte = operator.index(byte)
-        if byte < 0:
-            raise OverflowError("unsigned byte integer is less than minimum")
-        if byte > 255:
-            raise OverflowError("unsigned byte integer is greater than maximum")
+        if type(byte) is int and 0 <= byte <= 255:
+            try:
+                return self._m.write_byte(byte)
+            except Err as e:
+                _raise(e)
+        try:
+            byte = _ubyte(byte)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
         return _call(self._m.write_byte, byte)
 
-    def find(self, sub, start=None, end=None):
-        return _call(self._m.find, bytes(memoryview(sub)), _opt(start), _opt(end))
+    def _find(self, f, sub, start, end):
+        try:
+            sub = _buf(sub)
+            start = None if start is _NOT_GIVEN else _n(start)
+            end = None if end is _NOT_GIVEN else _n(end)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        return _call(f, sub, start, end)
 
-    def rfind(self, sub, start=None, end=None):
-        return _call(self._m.rfind, bytes(memoryview(sub)), _opt(start), _opt(end))
+    def find(self, sub, start=_NOT_GIVEN, end=_NOT_GIVEN):
+        return self._find(self._m.find, sub, start, end)
 
-    def flush(self, offset=0, size=None):
-        return _call(self._m.flush, _int(offset), _opt(size))
+    def rfind(self, sub, start=_NOT_GIVEN, end=_NOT_GIVEN):
+        return self._find(self._m.rfind, sub, start, end)
 
-    def madvise(self, option, start=0, length=None):
-        option, start, length = _int(option), _int(start), _opt(length)
-        if option not in _ADVICE:
-            raise OSError(22, "Invalid argument")
-        return _call(self._m.madvise, _w.Advice(_ADVICE[option]), start, length)
+    def flush(self, offset=0, size=_NOT_GIVEN):
+        try:
+            offset = _n(offset)
+            size = None if size is _NOT_GIVEN else _n(size)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        return _call(self._m.flush, offset, size)
+
+    def madvise(self, option, start=0, length=_NOT_GIVEN):
+        try:
+            option, start = _i(option), _n(start)
+            length = None if length is _NOT_GIVEN else _n(length)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        advice = _ADVICE.get(option)
+        if advice is not None and (length is None or start < 0 or length < 0
+                                   or length <= _SSIZE_MAX - start):
+            return _call(self._m.madvise, _w.Advice(advice), start, length)
+        # CPython's checks before madvise(2), for what the host cannot be
+        # asked: an advice it does not know (EINVAL from the OS), and a
+        # start + length past this CPython's ssize_t.
+        size = len(self)
+        if start < 0 or start >= size:
+            raise ValueError("madvise start out of bounds")
+        if length is not None and length < 0:
+            raise ValueError("madvise length invalid")
+        if length is not None and _SSIZE_MAX - start < length:
+            raise OverflowError("madvise length too large")
+        raise OSError(22, "Invalid argument")
 
     def move(self, dest, src, count):
-        return _call(self._m.move, _int(dest), _int(src), _int(count))
+        try:
+            dest, src, count = _n(dest), _n(src), _n(count)
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        return _call(self._m.move, dest, src, count)
 
     def resize(self, newsize):
-        return _call(self._m.resize, _int(newsize))
+        self._bad()
+        newsize = _n(newsize)
+        if not self._trackfd:
+            raise ValueError("mmap can't resize with trackfd=False.")
+        return _call(self._m.resize, newsize)
 
     # sequence
     def __getitem__(self, key):
-        if isinstance(key, slice):
-            return _call(self._m.get_slice, _opt(key.start), _opt(key.stop), _opt(key.step))
-        if not hasattr(type(key), "__index__"):
-            raise TypeError("mmap indices must be integers")
-        return _call(self._m.get, _int(key))
+        if type(key) is int and -_SSIZE_MAX - 1 <= key <= _SSIZE_MAX:
+            try:
+                return self._m.get(key)
+            except Err as e:
+                _raise(e)
+        try:
+            if isinstance(key, slice):
+                args = _slice(key)
+            elif hasattr(type(key), "__index__"):
+                i = operator.index(key)
+                if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+                    raise IndexError(f"cannot fit '{_tname(key)}' into an index-sized integer")
+                return self[i]
+            else:
+                raise TypeError("mmap indices must be integers")
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+        return _call(self._m.get_slice, *args)
 
     def __setitem__(self, key, value):
-        if isinstance(key, slice):
-            return _call(self._m.set_slice, _opt(key.start), _opt(key.stop), _opt(key.step),
-                         bytes(memoryview(value)))
-        if not hasattr(type(key), "__index__"):
-            raise TypeError("mmap indices must be integer")
-        i = _int(key)
-        if isinstance(value, int) and 0 <= value <= 255:
-            return _call(self._m.set, i, value)
-        # A bad value: CPython's order is closed, access, index, then value.
-        if self._m.closed():
-            raise ValueError("mmap closed or invalid")
+        if type(key) is int:
+            if type(value) is int and 0 <= value <= 255 and -_SSIZE_MAX - 1 <= key <= _SSIZE_MAX:
+                try:
+                    return self._m.set(key, value)
+                except Err as e:
+                    _raise(e)
+        elif type(key) is slice and type(value) is bytes:
+            start, stop, step = key.start, key.stop, key.step
+            if all(v is None or type(v) is int and -_SSIZE_MAX <= v <= _SSIZE_MAX
+                   for v in (start, stop, step)) and step != 0:
+                try:
+                    return self._m.set_slice(start, stop, step, value)
+                except Err as e:
+                    _raise(e)
+        return self._assign(key, value, False)
+
+    def __delitem__(self, key):
+        self._assign(key, None, True)
+
+    def _assign(self, key, value, delete):
+        """`m[key] = value` (or `del m[key]`), checked in CPython's order:
+        closed, access, the index (or slice), then the value."""
+        self._bad()
         if self._readonly:
             raise TypeError("mmap can't modify a readonly memory map.")
+        if isinstance(key, slice):
+            start, stop, step = _slice(key)
+            if delete:
+                raise TypeError("mmap object doesn't support slice deletion")
+            return _call(self._m.set_slice, start, stop, step, _buf(value))
+        if not hasattr(type(key), "__index__"):
+            raise TypeError("mmap indices must be integer")
+        i = operator.index(key)
+        if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+            raise IndexError(f"cannot fit '{_tname(key)}' into an index-sized integer")
         n = len(self)
         if not -n <= i < n:
             raise IndexError("mmap index out of range")
+        if delete:
+            raise TypeError("mmap doesn't support item deletion")
         return _call(self._m.set, i, _byte(value))
 
     def __iter__(self):
+        # CPython's mmap iterates through its sequence item: 1-byte bytes.
         return (self[i:i + 1] for i in range(len(self)))
+
+    def __buffer__(self, flags):
+        """PEP 688: `memoryview(m)`, `bytes(m)`, `re.search(p, m)`, `b.find(m)`
+        and every other reader of a buffer get a read-only snapshot of the
+        map's bytes, taken now. The bytes live in the host, not in this
+        component's memory, so no live or writable view of them can exist
+        here: a writable buffer is refused (assign slices instead)."""
+        if flags & inspect.BufferFlags.WRITABLE:
+            self._bad()
+            raise BufferError("wasm_mmap: a map has no writable buffer in a component "
+                              "(its bytes live in the host); assign a slice instead")
+        return memoryview(self[:])
 
     def __repr__(self):
         return self._m.repr()

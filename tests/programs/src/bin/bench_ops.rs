@@ -1,6 +1,7 @@
 //! The guest half of `cargo run --release --example bench` (timings taken
 //! inside the guest with the WASI monotonic clock). Prints `name value`.
-//! - `byte FILE N`: read_byte, m[i], m[i] = v: ns per operation.
+//! - `byte FILE N`: read_byte, m[i], m[i] = v, and the two floors of a
+//!   call (a free function, a method): ns per operation.
 //! - `rand4k FILE N`: random 4 KiB reads: seek+read on the map, and
 //!   wasi:filesystem read on a descriptor: ns per read.
 //! - `seq FILE ROUNDS`: 1 MiB sequential reads and writes: MB/s.
@@ -58,6 +59,18 @@ fn main() {
                 r.set((i % len) as i64, i as u8).unwrap();
             }
             println!("set {:.1}", ns(t, n));
+            // The floors of a call: a free function and a method on the
+            // map, each with one flat result (no result<..> in memory).
+            let t = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(wasm_mmap_guest::pagesize());
+            }
+            println!("floor_free {:.1}", ns(t, n));
+            let t = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(r.closed());
+            }
+            println!("floor_method {:.1}", ns(t, n));
         }
         "rand4k" => {
             let n: u64 = a[2].parse().unwrap();
