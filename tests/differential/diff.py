@@ -20,7 +20,7 @@ then on it follows shmem rules: a regrown map shows old pages, growth past
 its size is SIGBUS; wasm-mmap's anonymous memory is private, see the WIT),
 the sequence is compared up to that call only.
 Known, documented differences are not generated: prot=0 (CPython crashes
-on access; wasm-mmap refuses), invalid access/whence/byte values
+on access; wasm-mmap answers EACCES), invalid access/whence/byte values
 (unrepresentable in the WIT), madvise DONTNEED/FREE on anonymous memory
 (wasm-mmap's is private: a guest cannot fork), and seek's return value
 (None in CPython < 3.13; the cursor after each call is compared instead).

@@ -7,10 +7,11 @@ builtin `open`, mapped by its `fileno()`; "anon": fileno -1) and each call is
 `(op, args)`. Arguments are literals, or tagged tuples for what a literal
 cannot be (see `value`), so the generator can pass every kind of bad
 argument. Each call's answer is one line: `ok <repr>` or
-`err <exception class> <message>` (OSError: its errno).
+`err <exception class> <message>` (OSError: its errno's name).
 """
 
 import ast
+import errno
 import re
 import sys
 
@@ -87,7 +88,8 @@ def answer(m, op, args):
     try:
         r = "ok " + repr(call(m, op, args))
     except OSError as e:
-        r = f"err OSError {e.errno}"
+        # By name: the component's CPython numbers errno as WASI does.
+        r = f"err OSError {errno.errorcode.get(e.errno, e.errno)}"
     except (ValueError, IndexError, TypeError, OverflowError, BufferError) as e:
         # A message naming the type says 'mmap.mmap' for CPython's (a C
         # type's full name) and 'mmap' for the package's Python class.
@@ -110,7 +112,7 @@ def run(mmap_module, line, stop=None):
         try:
             m = mmap_module.mmap(f.fileno() if f else -1, value(length), **kw)
         except OSError as e:
-            out.append(f"open err OSError {e.errno}")
+            out.append(f"open err OSError {errno.errorcode.get(e.errno, e.errno)}")
             return out
         except (ValueError, TypeError, OverflowError) as e:
             out.append(f"open err {type(e).__name__} {e}")

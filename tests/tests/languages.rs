@@ -167,3 +167,44 @@ fn python_differential() {
     );
     println!("{last}");
 }
+
+/// CPython's own Lib/test/test_mmap.py (the newest on the machine), adapted
+/// in its import lines only, run in a componentize-py component on
+/// `wasm_mmap`: every test that passes natively passes there, except the
+/// listed ones (`tests/cpython/run_test_mmap.py` says why), and nothing traps.
+#[test]
+fn python_cpython_test_mmap() {
+    if guests_for("python_cpython_test_mmap").is_none() {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/cpython/run_test_mmap.py");
+    let out_dir = cli()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("cpython-test-mmap");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg("--cli")
+        .arg(cli())
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("python3 runs tests/cpython/run_test_mmap.py");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.code() == Some(3) {
+        toolchain_missing(
+            "python_cpython_test_mmap",
+            "no CPython with its test package (test.test_mmap)",
+        );
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(", 0 failed; impossible"), "{stdout}");
+    println!("{stdout}");
+}

@@ -1,5 +1,6 @@
 """Descriptors opened through the preopened directories, by number."""
 
+import errno as _errno
 import os as _os
 import sys as _sys
 
@@ -12,10 +13,11 @@ _next = [1 << 20]
 
 
 def _fs_error(e):
-    code = e.value
-    errno = {"NO_ENTRY": 2, "ACCESS": 13, "NOT_PERMITTED": 1, "EXIST": 17, "IS_DIRECTORY": 21,
-             "READ_ONLY": 30, "WOULD_BLOCK": 11}.get(getattr(code, "name", ""), 5)
-    return OSError(errno, _os.strerror(errno))
+    name = {"NO_ENTRY": "ENOENT", "ACCESS": "EACCES", "NOT_PERMITTED": "EPERM", "EXIST": "EEXIST",
+            "IS_DIRECTORY": "EISDIR", "READ_ONLY": "EROFS", "WOULD_BLOCK": "EAGAIN"}.get(
+        getattr(e.value, "name", ""), "EIO")
+    number = getattr(_errno, name)
+    return OSError(number, _os.strerror(number))
 
 
 def open_descriptor(path, read=True, write=False, create=False):
@@ -24,7 +26,7 @@ def open_descriptor(path, read=True, write=False, create=False):
     if write:
         flags |= _types.DescriptorFlags.WRITE
     oflags = _types.OpenFlags.CREATE if create else _types.OpenFlags(0)
-    last = OSError(2, "No such file or directory")
+    last = OSError(_errno.ENOENT, _os.strerror(_errno.ENOENT))
     for d, name in _preopens.get_directories():
         name = name.rstrip("/")
         rel = path

@@ -1,5 +1,6 @@
 """`mmap` with CPython's API over the wasm-mmap WIT interface."""
 
+import errno
 import inspect
 import operator
 import sys
@@ -7,7 +8,7 @@ import sys
 from componentize_py_types import Err
 from wit_world.imports import mmap as _w
 
-from . import _files
+from . import _errno, _files
 
 ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, ACCESS_COPY = 0, 1, 2, 3
 # CPython's Linux values. Only MAP_SHARED and MAP_PRIVATE mean anything to
@@ -142,14 +143,18 @@ def _raise(e):
         raise TypeError(v.value) from None
     if isinstance(v, _w.ErrorCode_OverflowError):
         raise OverflowError(v.value) from None
-    raise OSError(v.value.errno, v.value.message) from None
+    raise OSError(_errno.local(v.value.errno), v.value.message) from None
 
 
 def _call(f, *args):
     try:
         return f(*args)
     except Err as e:
-        _raise(e)
+        err = e
+    # Raised outside the `except`: the new exception then has no
+    # __context__ pointing at componentize-py's Err, a frozen dataclass that
+    # tools walking the chain (unittest, traceback) cannot update.
+    _raise(err)
 
 
 def _flags(bits, kind):
@@ -235,7 +240,7 @@ class mmap:
                 # found again by path (see `_files.reopen`).
                 d = _files.reopen(fileno, write=not self._readonly and access != ACCESS_COPY)
             if d is None:
-                raise OSError(9, "Bad file descriptor (not a file this program opened by path)")
+                raise OSError(errno.EBADF, "Bad file descriptor (not a file this program opened by path)")
             if tagname:
                 self._m = _call(_w.Mmap.open_tagged, d, length, tagname, opts)
             else:
@@ -270,12 +275,13 @@ class mmap:
         try:
             return self._m.len()
         except Err as e:
-            _raise(e)
+            err = e
+        _raise(err)
 
     def size(self):
         if not self._trackfd:
             self._bad()
-            raise OSError(9, "Bad file descriptor")
+            raise OSError(errno.EBADF, "Bad file descriptor")
         return _call(self._m.size)
 
     def tell(self):
@@ -300,7 +306,8 @@ class mmap:
             try:
                 return self._m.read(n)
             except Err as e:
-                _raise(e)
+                err = e
+            _raise(err)
         try:
             n = _opt_n(n)
         except _BAD_ARGUMENT:
@@ -312,7 +319,8 @@ class mmap:
         try:
             return self._m.read_byte()
         except Err as e:
-            _raise(e)
+            err = e
+        _raise(err)
 
     def readline(self):
         return _call(self._m.readline)
@@ -330,7 +338,8 @@ class mmap:
             try:
                 return self._m.write_byte(byte)
             except Err as e:
-                _raise(e)
+                err = e
+            _raise(err)
         try:
             byte = _ubyte(byte)
         except _BAD_ARGUMENT:
@@ -384,7 +393,7 @@ class mmap:
             raise ValueError("madvise length invalid")
         if length is not None and _SSIZE_MAX - start < length:
             raise OverflowError("madvise length too large")
-        raise OSError(22, "Invalid argument")
+        raise OSError(errno.EINVAL, "Invalid argument")
 
     def move(self, dest, src, count):
         try:
@@ -407,7 +416,8 @@ class mmap:
             try:
                 return self._m.get(key)
             except Err as e:
-                _raise(e)
+                err = e
+            _raise(err)
         try:
             if isinstance(key, slice):
                 args = _slice(key)
@@ -429,7 +439,8 @@ class mmap:
                 try:
                     return self._m.set(key, value)
                 except Err as e:
-                    _raise(e)
+                    err = e
+                _raise(err)
         elif type(key) is slice and type(value) is bytes:
             start, stop, step = key.start, key.stop, key.step
             if all(v is None or type(v) is int and -_SSIZE_MAX <= v <= _SSIZE_MAX
@@ -437,7 +448,8 @@ class mmap:
                 try:
                     return self._m.set_slice(start, stop, step, value)
                 except Err as e:
-                    _raise(e)
+                    err = e
+                _raise(err)
         return self._assign(key, value, False)
 
     def __delitem__(self, key):

@@ -31,6 +31,8 @@ struct Request {
     share: Option<Share>,
     /// Anonymous memory (counted as RAM).
     anonymous: bool,
+    /// `prot` neither read nor write: the bytes can never be touched.
+    inaccessible: bool,
 }
 
 impl Request {
@@ -46,6 +48,7 @@ impl Request {
             access,
             share,
             anonymous: false,
+            inaccessible: opts.access == Access::Default && opts.prot == Prot::empty(),
         })
     }
 
@@ -95,6 +98,7 @@ impl Request {
                 named,
                 watch: None,
                 split_mappings: 0,
+                inaccessible: self.inaccessible,
             }),
         })
     }
@@ -113,20 +117,18 @@ fn resolve_access(opts: &MapOptions) -> Result<(Access, Option<Share>), MmapErro
             "mmap can't specify both access and flags, prot.",
         ));
     }
-    let (access, prot, flags) = match opts.access {
-        Access::Read => (Access::Read, Prot::READ, MapFlags::SHARED),
-        Access::Write => (Access::Write, rw, MapFlags::SHARED),
-        Access::Copy => (Access::Copy, rw, MapFlags::PRIVATE),
+    let (access, flags) = match opts.access {
+        Access::Read => (Access::Read, MapFlags::SHARED),
+        Access::Write => (Access::Write, MapFlags::SHARED),
+        Access::Copy => (Access::Copy, MapFlags::PRIVATE),
         // CPython: read+write stays DEFAULT, write alone is WRITE, else READ.
-        Access::Default if opts.prot.contains(rw) => (Access::Default, opts.prot, opts.flags),
-        Access::Default if opts.prot.contains(Prot::WRITE) => {
-            (Access::Write, opts.prot, opts.flags)
-        }
-        Access::Default => (Access::Read, opts.prot, opts.flags),
+        Access::Default if opts.prot.contains(rw) => (Access::Default, opts.flags),
+        Access::Default if opts.prot.contains(Prot::WRITE) => (Access::Write, opts.flags),
+        Access::Default => (Access::Read, opts.flags),
     };
-    let share = if prot == Prot::empty() {
-        None
-    } else if flags.contains(MapFlags::SHARED) {
+    // PROT_NONE maps too (as a read map whose bytes are refused: see
+    // `Open::bytes`), as CPython does.
+    let share = if flags.contains(MapFlags::SHARED) {
         Some(if access == Access::Read {
             Share::SharedRead
         } else {

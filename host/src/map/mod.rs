@@ -16,7 +16,7 @@ pub use crate::sys::Waited as WaitResult;
 pub use construct::FileRef;
 pub use types::{Access, Advice, CreateMode, MapFlags, MapOptions, Prot, Whence};
 
-use crate::errno::{EBADF, EINVAL, ENOMEM, ENOSPC};
+use crate::errno::{EACCES, EBADF, EINVAL, ENOMEM, ENOSPC};
 use crate::error::{
     MmapError, closed, efault, index_error, os_error, over_limit, overflow_error, type_error,
     value_error,
@@ -116,6 +116,9 @@ struct Open {
     /// Kernel mappings `madvise` may have split off (counted, never more
     /// than one per page).
     split_mappings: u64,
+    /// Made with `prot` neither read nor write (`PROT_NONE`): a map that
+    /// exists (as a guard, say) but whose bytes nothing may touch.
+    inaccessible: bool,
 }
 
 /// What a fault in a guarded access means to the guest.
@@ -328,6 +331,7 @@ impl Mmap {
     /// (the rules of the WIT's `window.place`, but for the guest memory).
     pub fn window_source(&self, offset: u64, len: u64) -> Result<sys::WindowSource<'_>, MmapError> {
         let o = self.open()?;
+        o.bytes()?;
         let Some(file) = o.region.file() else {
             return Err(os_error(crate::errno::EOPNOTSUPP));
         };
@@ -422,7 +426,7 @@ impl Mmap {
         if count == 0 {
             return Ok(()); // touches no byte, so it cannot fault
         }
-        let r = o.region.move_within(dest, src, count);
+        let r = o.bytes()?.move_within(dest, src, count);
         o.checked(r)
     }
 
@@ -497,7 +501,7 @@ impl Mmap {
         // `first` is in [0, len) and, with count > 1, |step| < len, so the
         // step fits an isize (a lone element never uses the step).
         let step = isize::try_from(s.step).unwrap_or(0);
-        let r = o.region.gather(s.first as usize, step, s.count);
+        let r = o.bytes()?.gather(s.first as usize, step, s.count);
         o.checked(r)
     }
 
@@ -521,7 +525,7 @@ impl Mmap {
             return o.copy_in(s.first as usize, data);
         }
         let step = isize::try_from(s.step).unwrap_or(0);
-        let r = o.region.scatter(s.first as usize, step, data);
+        let r = o.bytes()?.scatter(s.first as usize, step, data);
         o.checked(r)
     }
 
@@ -599,7 +603,7 @@ impl Mmap {
             self.writable()?
         };
         let i = o.word(offset, size)?;
-        let r = f(&o.region, i);
+        let r = f(o.bytes()?, i);
         o.checked(r)
     }
 
@@ -614,7 +618,7 @@ impl Mmap {
         let o = self.open()?;
         let i = o.word(offset, 4)?;
         let timeout = Duration::from_nanos(timeout_ns).min(MAX_WAIT);
-        Ok(o.region.wait32(i, expected, timeout)?)
+        Ok(o.bytes()?.wait32(i, expected, timeout)?)
     }
 
     /// Wakes up to `count` waiters on the u32 at `offset`.
@@ -732,20 +736,29 @@ impl Open {
         Ok(())
     }
 
+    /// The region, to touch its bytes: a `PROT_NONE` map refuses with
+    /// EACCES (where CPython's process dies of SIGSEGV).
+    fn bytes(&self) -> Result<&Region, MmapError> {
+        if self.inaccessible {
+            return Err(os_error(EACCES));
+        }
+        Ok(&self.region)
+    }
+
     /// Copies `[off, off+n)` out of the map into a new vector.
     fn copy_out(&self, off: usize, n: usize) -> Result<Vec<u8>, MmapError> {
         if n == 0 {
             return Ok(Vec::new());
         }
         self.check_read(n)?;
-        let r = self.region.read_vec(off, n);
+        let r = self.bytes()?.read_vec(off, n);
         self.checked(r)
     }
 
     /// Copies a search block out: not subject to the read limit, since
     /// its size is bounded by the block and the needle the guest passed.
     fn copy_block(&self, off: usize, n: usize, buf: &mut Vec<u8>) -> Result<(), MmapError> {
-        let r = self.region.read_to(off, n, buf);
+        let r = self.bytes()?.read_to(off, n, buf);
         self.checked(r)
     }
 
@@ -754,17 +767,17 @@ impl Open {
         if data.is_empty() {
             return Ok(());
         }
-        let r = self.region.write_from(off, data);
+        let r = self.bytes()?.write_from(off, data);
         self.checked(r)
     }
 
     fn load(&self, i: usize) -> Result<u8, MmapError> {
-        let r = self.region.read_byte(i);
+        let r = self.bytes()?.read_byte(i);
         self.checked(r)
     }
 
     fn store(&self, i: usize, v: u8) -> Result<(), MmapError> {
-        let r = self.region.write_from(i, &[v]);
+        let r = self.bytes()?.write_from(i, &[v]);
         self.checked(r)
     }
 

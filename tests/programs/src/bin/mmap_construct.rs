@@ -88,11 +88,16 @@ fn main() {
         "OSError",
         "22",
     );
-    expect_err(
-        open(0, opts(Access::Default, sh, Prot::empty(), 0)),
-        "OSError",
-        "22",
-    );
+    // PROT_NONE: a map (a guard) whose bytes are refused, never touched.
+    let guard = open(0, opts(Access::Default, sh, Prot::empty(), 0)).unwrap();
+    assert_eq!(guard.len().unwrap(), 8204);
+    expect_err(guard.get(0), "OSError", "13");
+    expect_err(guard.read(Some(1)), "OSError", "13");
+    expect_err(guard.find(b"a", None, None), "OSError", "13");
+    expect_err(guard.atomic_load32(0), "OSError", "13");
+    expect_err(guard.set(0, 1), "TypeError", "mmap can't modify a readonly memory map.");
+    assert_eq!(guard.tell().unwrap(), 0);
+    guard.close();
 
     // offset + length 0: from the offset to the end of the file
     let m = Mmap::map(&f, 0, MmapOptions::new().offset(4096)).unwrap();
