@@ -3,7 +3,7 @@
 # toolchains ./setup.sh installs. It installs nothing: a missing toolchain
 # exits 3 naming it (the tests then skip, or fail under CI=true).
 #   guest/languages/build.sh OUT_DIR
-# Python (componentize-py): OUT_DIR/python/{checks,run_seed_watcher,writer,pydiff_guest}.wasm
+# Python (componentize-py): OUT_DIR/python/{checks,run_seed_watcher,writer,pydiff_guest,bench_py}.wasm
 #   (pydiff_guest: the Python-level differential's runner, tests/differential/)
 # JavaScript (componentize-js, npm): OUT_DIR/js/app.wasm
 # C (Debian clang-19 + wasi-libc; bindings and componentizing by guest/c/tool,
@@ -31,7 +31,7 @@ componentize_py() {
 src="$out/python-src"
 rm -rf "$src" && cp -r "$root/guest/python" "$src" && find "$src" -name __pycache__ -prune -exec rm -rf {} +
 cp "$root/tests/differential/pyops.py" "$root/tests/differential/pydiff_guest.py" "$src/"
-for app in checks run_seed_watcher writer pydiff_guest; do
+for app in checks run_seed_watcher writer pydiff_guest bench_py; do
   componentize_py -d "$root/wit" -w command componentize \
     -p "$src" -p "$src/examples" "$app" -o "$out/python/$app.wasm" >/dev/null
 done

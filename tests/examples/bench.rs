@@ -630,7 +630,7 @@ bench(mmap.mmap(f, 0), {needle})
                     let mut c = Command::new(cli());
                     c.arg("run")
                         .args(extra)
-                        .args(["--dir", dir])
+                        .args(["--dir", &format!("{dir}::.")])
                         .arg(&writer)
                         .arg("p.txt")
                         .stdin(Stdio::null());
@@ -666,6 +666,102 @@ bench(mmap.mmap(f, 0), {needle})
             });
         }
         Err(why) => eprintln!("startup.python_guest: skipped: {why} (./setup.sh installs it)"),
+    }
+
+    // ---- The Python package's hot calls in a componentize-py guest: vs
+    // the raw bindings under them (the floor) and vs native CPython.
+    match language_guests() {
+        Ok(guests) => {
+            let mib: Vec<u8> = (0..1u32 << 20).map(|i| (i % 253) as u8).collect();
+            std::fs::write(d.path().join("py1m.bin"), &mib).unwrap();
+            let n = 200_000;
+            let out = Command::new(cli())
+                .args(["run", "--dir", &format!("{dir}::.")])
+                .arg(guests.join("python/bench_py.wasm"))
+                .args(["py1m.bin", &n.to_string()])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let g = parse(&String::from_utf8_lossy(&out.stdout));
+            let p = python(&format!(
+                r#"
+import mmap, os, time
+def bench(m, n):
+    L = len(m)
+    t = time.perf_counter_ns()
+    for i in range(n): m[i % L]
+    print("getitem", (time.perf_counter_ns() - t) / n)
+    t = time.perf_counter_ns()
+    for _ in range(n):
+        try: m.read_byte()
+        except ValueError: m.seek(0)
+    print("read_byte", (time.perf_counter_ns() - t) / n)
+    t = time.perf_counter_ns()
+    for i in range(n):
+        m.seek((i * 4096) % (L - 4096))
+        m.read(4096)
+    print("read_4k", (time.perf_counter_ns() - t) / n)
+f = os.open({path:?}, os.O_RDWR)
+bench(mmap.mmap(f, 0), {n})
+"#,
+                path = d.path().join("py1m.bin").to_str().unwrap(),
+            ));
+            for (k, floor, name, floor_name) in [
+                (
+                    "getitem",
+                    "raw_get",
+                    "python.getitem",
+                    "python.getitem vs CPython m[i]",
+                ),
+                (
+                    "read_byte",
+                    "raw_read_byte",
+                    "python.read_byte",
+                    "python.read_byte vs CPython",
+                ),
+                (
+                    "read_4k",
+                    "raw_read_4k",
+                    "python.read_4k (seek + read(4096))",
+                    "python.read_4k vs CPython",
+                ),
+            ] {
+                rows.push(Row {
+                    name,
+                    ours: g[k],
+                    base: g[floor],
+                    unit: "ns/op",
+                    baseline: "the raw componentize-py binding, same guest (the floor)",
+                    target: Target::AtMost(1.5),
+                });
+                rows.push(Row {
+                    name: floor_name,
+                    ours: g[k],
+                    base: p[k],
+                    unit: "ns/op",
+                    baseline: "CPython mmap, in a function",
+                    target: Target::None,
+                });
+            }
+            for (k, name) in [
+                ("free_function", "python.floor.free_function (pagesize)"),
+                ("method_bool", "python.floor.method (closed)"),
+            ] {
+                rows.push(Row {
+                    name,
+                    ours: g[k],
+                    base: p["read_byte"],
+                    unit: "ns/op",
+                    baseline: "CPython mmap read_byte, in a function",
+                    target: Target::None,
+                });
+            }
+        }
+        Err(why) => eprintln!("python.*: skipped: {why} (./setup.sh installs it)"),
     }
 
     // ---- The watcher's change-to-print latency.

@@ -119,6 +119,7 @@ def _buf(v):
 
 
 _NOT_GIVEN = object()
+_WHENCE = (_w.Whence.SET, _w.Whence.CUR, _w.Whence.END)
 _BAD_ARGUMENT = (TypeError, ValueError, OverflowError, IndexError, BufferError)
 _CLOSED = "mmap closed or invalid"
 
@@ -288,6 +289,13 @@ class mmap:
         return _call(self._m.tell)
 
     def seek(self, pos, whence=0):
+        if type(pos) is int and type(whence) is int and 0 <= whence <= 2 \
+                and -_SSIZE_MAX - 1 <= pos <= _SSIZE_MAX:
+            try:
+                return self._m.seek(pos, _WHENCE[whence])
+            except Err as e:
+                err = e
+            _raise(err)
         try:
             pos, whence = _n(pos), _i(whence)
         except _BAD_ARGUMENT:
