@@ -35,6 +35,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # nothing written into the checkout
 sys.path.insert(0, HERE)
 import pyops  # noqa: E402
 
