@@ -6,7 +6,8 @@
 #   - rustup targets: wasm32-wasip2 (guests), x86_64-pc-windows-gnu (the
 #     Windows host under wine)
 #   - Debian: clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc (C guest);
-#     gcc-mingw-w64-x86-64, wine64 (Windows host)
+#     gcc-mingw-w64-x86-64, wine64 (Windows host); libpython3.11-testsuite
+#     (CPython's test_mmap.py) unless a CPython here already has it
 #   - PyPI: componentize-py (Python guests); npm: guest/js's lockfile
 #     (JavaScript guest). The C guest's component tooling is no install: the
 #     test build compiles guest/c/tool from crates.io (wit-bindgen-c,
@@ -20,6 +21,16 @@ rustup target add wasm32-wasip2 x86_64-pc-windows-gnu >/dev/null 2>&1 \
   || say "rustup could not add the wasm32-wasip2 / x86_64-pc-windows-gnu targets"
 
 pkgs="clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc gcc-mingw-w64-x86-64 wine64"
+# CPython's own test_mmap.py for the Python suite: any CPython here that ships
+# its `test` package will do (pyenv builds do), else Debian's.
+has_test_mmap() {
+  for py in "$HOME"/.pyenv/versions/*/bin/python3 /usr/bin/python3.* python3; do
+    [ -x "$py" ] || command -v "$py" >/dev/null 2>&1 || continue
+    "$py" -c 'import test.test_mmap' >/dev/null 2>&1 && return 0
+  done
+  return 1
+}
+has_test_mmap || pkgs="$pkgs libpython3.11-testsuite"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -33,7 +44,7 @@ if [ -n "$missing" ]; then
     sudo="-"
   fi
   if [ "$sudo" = "-" ]; then
-    say "not root: cannot install$missing (the C guest and the Windows host suites will be skipped)"
+    say "not root: cannot install$missing (the suites that need them will be skipped)"
   else
     say "installing$missing"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null 2>&1 \
