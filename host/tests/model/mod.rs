@@ -5,14 +5,19 @@
 //!
 //! Calls come from [`decode`], which turns any byte string into a map setup
 //! and up to 200 calls whose arguments favour edges: 0, ±1, ±len, len+1,
-//! i64::MIN/MAX.
+//! i64::MIN/MAX. Besides Python's method set they cover `read-at`/`write-at`,
+//! the 32/64-bit atomics (alignment and range errors included), `madvise`
+//! with every advice that changes no byte, `wait32` (0 ns) and `notify`.
 
 #![allow(dead_code)]
 
 use std::fs::{File, OpenOptions};
 use std::sync::Arc;
 use wasm_mmap::pyindex::{clamp, slice_positions};
-use wasm_mmap::{Access, FileRef, MapFlags, MapOptions, Mmap, MmapError, Prot, Unlimited, Whence};
+use wasm_mmap::{
+    Access, Advice, FileRef, MapFlags, MapOptions, Mmap, MmapError, Prot, Unlimited, WaitResult,
+    Whence,
+};
 
 /// Largest map the model will grow to.
 const CAP: usize = 1 << 16;
@@ -38,6 +43,27 @@ pub enum Op {
     SetSlice(Option<i64>, Option<i64>, Option<i64>, Vec<u8>),
     Flush(Option<i64>, Option<i64>),
     Close,
+    /// `read-at(offset, n)`.
+    ReadAt(u64, u64),
+    /// `write-at(offset, data)`.
+    WriteAt(u64, Vec<u8>),
+    /// An atomic on the word of `size` (4 or 8) bytes at `offset`.
+    Atomic(AtomicKind, u64, u8, u64, u64),
+    /// `madvise` with an advice that changes no byte (the model's bounds).
+    Madvise(Advice, Option<i64>, Option<i64>),
+    /// `wait32(offset, expected, 0 ns)`: never blocks.
+    Wait32(u64, u32),
+    /// `notify(offset, count)`: nobody waits, so 0 woken.
+    Notify(u64, u32),
+}
+
+/// Which atomic operation.
+#[derive(Clone, Copy, Debug)]
+pub enum AtomicKind {
+    Load,
+    Store,
+    Cas,
+    Add,
 }
 
 /// How the map under test is made.
@@ -114,7 +140,23 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
                 .map(|_| b"ab\n\0x"[usize::from(byte() % 5)])
                 .collect::<Vec<u8>>()
         };
-        let op = match byte() % 18 {
+        // An offset for the calls that take a u64: edges and words.
+        let off = |byte: &mut dyn FnMut() -> u8| -> u64 {
+            let l = cur_len as u64;
+            match byte() % 10 {
+                0 => 0,
+                1 => 4,
+                2 => 8,
+                3 => l.saturating_sub(4),
+                4 => l.saturating_sub(8),
+                5 => l,
+                6 => 1,
+                7 => u64::MAX,
+                8 => l.saturating_sub(2),
+                _ => u64::from(byte()) * 8 % (l + 8),
+            }
+        };
+        let op = match byte() % 26 {
             0 => Op::Read(opt(&mut byte)),
             1 => Op::ReadByte,
             2 => Op::Readline,
@@ -156,6 +198,48 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
             }
             15 => Op::Flush(opt(&mut byte), opt(&mut byte)),
             16 => Op::Size,
+            18 | 19 => Op::ReadAt(off(&mut byte), off(&mut byte) % 64),
+            20 => Op::WriteAt(off(&mut byte), data(&mut byte)),
+            21 | 22 => {
+                let kind = [
+                    AtomicKind::Load,
+                    AtomicKind::Store,
+                    AtomicKind::Cas,
+                    AtomicKind::Add,
+                ][usize::from(byte() % 4)];
+                let size = if byte().is_multiple_of(2) { 4 } else { 8 };
+                let a = u64::from(byte()) * 0x0101_0101;
+                let b = if byte().is_multiple_of(2) {
+                    a
+                } else {
+                    u64::from(byte())
+                };
+                Op::Atomic(kind, off(&mut byte), size, a, b)
+            }
+            23 => {
+                let advice = [
+                    Advice::Normal,
+                    Advice::Random,
+                    Advice::Sequential,
+                    Advice::WillNeed,
+                    Advice::DontFork,
+                    Advice::DoFork,
+                    Advice::DontDump,
+                    Advice::DoDump,
+                ][usize::from(byte() % 8)];
+                // An advice that sets a flag on part of the map splits the
+                // kernel's mapping, and a later resize (mremap over two
+                // mappings) is then EFAULT, in CPython too: the model does
+                // not follow the kernel's splitting and merging, so only
+                // WILLNEED (no flag) gets partial ranges.
+                if advice == Advice::WillNeed {
+                    Op::Madvise(advice, opt(&mut byte), opt(&mut byte))
+                } else {
+                    Op::Madvise(advice, None, None)
+                }
+            }
+            24 => Op::Wait32(off(&mut byte), u32::from(byte() % 3) * 0x6261),
+            25 => Op::Notify(off(&mut byte), u32::from(byte())),
             _ => {
                 if byte().is_multiple_of(8) {
                     Op::Close
@@ -215,7 +299,13 @@ impl Model {
         let len = self.data.len();
         let writes = matches!(
             op,
-            Op::Write(_) | Op::WriteByte(_) | Op::Move(..) | Op::Set(..) | Op::SetSlice(..)
+            Op::Write(_)
+                | Op::WriteByte(_)
+                | Op::Move(..)
+                | Op::Set(..)
+                | Op::SetSlice(..)
+                | Op::WriteAt(..)
+                | Op::Atomic(AtomicKind::Store | AtomicKind::Cas | AtomicKind::Add, ..)
         );
         if writes && self.access == Access::Read {
             return Answer::Err("TypeError", READONLY.into());
@@ -432,7 +522,112 @@ impl Model {
                     os(22)
                 }
             }
+            Op::ReadAt(offset, n) => {
+                let start = usize::try_from(*offset).unwrap_or(usize::MAX).min(len);
+                let n = usize::try_from(*n).unwrap_or(usize::MAX).min(len - start);
+                if n == 0 {
+                    return Answer::Bytes(vec![]);
+                }
+                if !self.backed(start + n) {
+                    return os(14);
+                }
+                Answer::Bytes(self.data[start..start + n].to_vec())
+            }
+            Op::WriteAt(offset, d) => {
+                if *offset > len as u64 || len as u64 - offset < d.len() as u64 {
+                    return v("data out of range");
+                }
+                let o = *offset as usize;
+                if !d.is_empty() && !self.backed(o + d.len()) {
+                    return os(14);
+                }
+                self.data[o..o + d.len()].copy_from_slice(d);
+                Answer::Int(d.len() as i64)
+            }
+            Op::Atomic(kind, offset, size, a, b) => {
+                let o = match self.word(*offset, u64::from(*size)) {
+                    Ok(o) => o,
+                    Err(e) => return e,
+                };
+                let size = usize::from(*size);
+                if !self.backed(o + size) {
+                    return os(14);
+                }
+                let mask = if size == 4 {
+                    u64::from(u32::MAX)
+                } else {
+                    u64::MAX
+                };
+                let mut word = [0u8; 8];
+                word[..size].copy_from_slice(&self.data[o..o + size]);
+                let old = u64::from_le_bytes(word);
+                let (a, b) = (a & mask, b & mask);
+                let new = match kind {
+                    AtomicKind::Load => None,
+                    AtomicKind::Store => Some(a),
+                    AtomicKind::Cas => (old == a).then_some(b),
+                    AtomicKind::Add => Some(old.wrapping_add(a) & mask),
+                };
+                if let Some(n) = new {
+                    self.data[o..o + size].copy_from_slice(&n.to_le_bytes()[..size]);
+                }
+                match kind {
+                    AtomicKind::Store => Answer::Unit,
+                    _ => Answer::Int(old as i64),
+                }
+            }
+            Op::Madvise(_, start, length) => {
+                let l = len as i64;
+                let start = start.unwrap_or(0);
+                if start < 0 || start >= l {
+                    return v("madvise start out of bounds");
+                }
+                let length = length.unwrap_or(l - start);
+                if length < 0 {
+                    return v("madvise length invalid");
+                }
+                if i64::MAX - start < length {
+                    return Answer::Err("OverflowError", "madvise length too large".into());
+                }
+                // madvise(2) wants a page-aligned start, as CPython passes it.
+                if start % 4096 != 0 {
+                    return os(22);
+                }
+                Answer::Unit
+            }
+            Op::Wait32(offset, expected) => {
+                let o = match self.word(*offset, 4) {
+                    Ok(o) => o,
+                    Err(e) => return e,
+                };
+                if !self.backed(o + 4) {
+                    return Answer::Err("OSError", "*".into());
+                }
+                let now = u32::from_le_bytes(self.data[o..o + 4].try_into().unwrap());
+                // 0: woken (spuriously), 1: mismatch, 2: timed out.
+                Answer::Int(if now == *expected { 2 } else { 1 })
+            }
+            Op::Notify(offset, _) => match self.word(*offset, 4) {
+                // A shared futex on a vanished page: the kernel's EFAULT.
+                Ok(o) if !self.backed(o + 4) => os(14),
+                Ok(_) => Answer::Int(0),
+                Err(e) => e,
+            },
             Op::Close => unreachable!(),
+        }
+    }
+
+    /// The aligned word at `offset`, or the error the host gives.
+    fn word(&self, offset: u64, size: u64) -> Result<usize, Answer> {
+        if !offset.is_multiple_of(size) {
+            return Err(v(&format!("atomic offset must be a multiple of {size}")));
+        }
+        match offset.checked_add(size) {
+            Some(end) if end <= self.data.len() as u64 => Ok(offset as usize),
+            _ => Err(Answer::Err(
+                "IndexError",
+                "atomic offset out of range".into(),
+            )),
         }
     }
 }
@@ -480,6 +675,32 @@ fn host_apply(m: &mut Mmap, op: &Op) -> Answer {
             m.close();
             Answer::Unit
         }
+        Op::ReadAt(o, n) => answer(m.read_at(*o, *n), bytes),
+        Op::WriteAt(o, d) => answer(m.write_at(*o, d), |n| Answer::Int(n as i64)),
+        Op::Atomic(kind, o, size, a, b) => {
+            let int = |x: u64| Answer::Int(x as i64);
+            match (kind, size) {
+                (AtomicKind::Load, 4) => answer(m.atomic_load32(*o), |x| int(x.into())),
+                (AtomicKind::Store, 4) => answer(m.atomic_store32(*o, *a as u32), unit),
+                (AtomicKind::Cas, 4) => {
+                    answer(m.atomic_cas32(*o, *a as u32, *b as u32), |x| int(x.into()))
+                }
+                (AtomicKind::Add, 4) => answer(m.atomic_add32(*o, *a as u32), |x| int(x.into())),
+                (AtomicKind::Load, _) => answer(m.atomic_load64(*o), int),
+                (AtomicKind::Store, _) => answer(m.atomic_store64(*o, *a), unit),
+                (AtomicKind::Cas, _) => answer(m.atomic_cas64(*o, *a, *b), int),
+                (AtomicKind::Add, _) => answer(m.atomic_add64(*o, *a), int),
+            }
+        }
+        Op::Madvise(advice, s, l) => answer(m.madvise(*advice, *s, *l, &Unlimited), unit),
+        Op::Wait32(o, e) => answer(m.wait32(*o, *e, 0), |w| {
+            Answer::Int(match w {
+                WaitResult::Woken => 0,
+                WaitResult::Mismatch => 1,
+                WaitResult::TimedOut => 2,
+            })
+        }),
+        Op::Notify(o, c) => answer(m.notify(*o, *c), |n| Answer::Int(n.into())),
     }
 }
 
@@ -499,8 +720,10 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
         offset: 0,
     };
     let (mut host, file): (Mmap, Option<Arc<File>>) = if setup.file {
+        // One file per process and thread: test processes run side by side.
         let path = dir.join(format!(
-            "model-{}",
+            "model-{}-{}",
+            std::process::id(),
             std::thread::current()
                 .name()
                 .unwrap_or("t")
@@ -514,6 +737,8 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
                 .open(&path)
                 .unwrap(),
         );
+        // Open is enough: nothing is left behind.
+        let _ = std::fs::remove_file(&path);
         let m = Mmap::open_file(
             FileRef {
                 file: f.clone(),
@@ -546,6 +771,8 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
         let got = host_apply(&mut host, op);
         let same = match (&want, &got) {
             (Answer::Err("OSError", w), Answer::Err("OSError", _)) if w == "*" => true,
+            // A futex wait may return early (spuriously) instead of timing out.
+            (Answer::Int(2), Answer::Int(0)) if matches!(op, Op::Wait32(..)) => true,
             _ => want == got,
         };
         if !same {
