@@ -196,6 +196,26 @@ fn median_wall(runs: usize, mut cmd: impl FnMut() -> Command) -> f64 {
     v[runs / 2]
 }
 
+/// The floors of a call (a free function, a method), beside CPython's
+/// `read_byte`: what the runtime charges whatever the host does.
+fn floor_rows(
+    rows: &mut Vec<Row>,
+    g: &HashMap<String, f64>,
+    cpython_read_byte: f64,
+    floors: [(&str, &'static str); 2],
+) {
+    for (k, name) in floors {
+        rows.push(Row {
+            name,
+            ours: g[k],
+            base: cpython_read_byte,
+            unit: "ns/op",
+            baseline: "CPython mmap read_byte, in a function",
+            target: Target::None,
+        });
+    }
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if argv.first().map(String::as_str) == Some("--spin-peer") {
@@ -273,19 +293,15 @@ bench(mmap.mmap(f, 0), {n})
         });
     }
     // What any call costs in the runtime, whatever the host does.
-    for (k, name) in [
-        ("floor_free", "call.floor.free_function (pagesize)"),
-        ("floor_method", "call.floor.method (closed)"),
-    ] {
-        rows.push(Row {
-            name,
-            ours: g[k],
-            base: p["read_byte"],
-            unit: "ns/op",
-            baseline: "CPython mmap read_byte, in a function",
-            target: Target::None,
-        });
-    }
+    floor_rows(
+        &mut rows,
+        &g,
+        p["read_byte"],
+        [
+            ("floor_free", "call.floor.free_function (pagesize)"),
+            ("floor_method", "call.floor.method (closed)"),
+        ],
+    );
     rows.push(Row {
         name: "call.read_byte.before_h (with the removed per-access fstat)",
         ours: g["read_byte"] + fstat_ns,
@@ -747,19 +763,15 @@ bench(mmap.mmap(f, 0), {n})
                     target: Target::None,
                 });
             }
-            for (k, name) in [
-                ("free_function", "python.floor.free_function (pagesize)"),
-                ("method_bool", "python.floor.method (closed)"),
-            ] {
-                rows.push(Row {
-                    name,
-                    ours: g[k],
-                    base: p["read_byte"],
-                    unit: "ns/op",
-                    baseline: "CPython mmap read_byte, in a function",
-                    target: Target::None,
-                });
-            }
+            floor_rows(
+                &mut rows,
+                &g,
+                p["read_byte"],
+                [
+                    ("free_function", "python.floor.free_function (pagesize)"),
+                    ("method_bool", "python.floor.method (closed)"),
+                ],
+            );
         }
         Err(why) => eprintln!("python.*: skipped: {why} (./setup.sh installs it)"),
     }

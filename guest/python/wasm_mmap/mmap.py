@@ -50,6 +50,11 @@ def _n(v):
     return i
 
 
+def _n_or_none(v):
+    """An optional `n` argument not given (None is a TypeError, as in C)."""
+    return None if v is _NOT_GIVEN else _n(v)
+
+
 def _c_long(v):
     i = operator.index(v)
     if not -_LONG_MAX - 1 <= i <= _LONG_MAX:
@@ -103,6 +108,18 @@ def _slice(key):
     if step == 0:
         raise ValueError("slice step cannot be zero")
     return _slice_part(key.start), _slice_part(key.stop), step
+
+
+def _subscript(key):
+    """`m[key]`'s key: an index, or a slice's (start, stop, step)."""
+    if isinstance(key, slice):
+        return _slice(key)
+    if not hasattr(type(key), "__index__"):
+        raise TypeError("mmap indices must be integers")
+    i = operator.index(key)
+    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+        raise IndexError(f"cannot fit '{_tname(key)}' into an index-sized integer")
+    return i
 
 
 def _buf(v):
@@ -257,6 +274,15 @@ class mmap:
         if self._m.closed():
             raise ValueError(_CLOSED) from None
 
+    def _checked(self, convert):
+        """`convert()`'s arguments; one it refuses is reported after a
+        closed map, as CPython does."""
+        try:
+            return convert()
+        except _BAD_ARGUMENT:
+            self._bad()
+            raise
+
     # file-like
     def close(self):
         self._m.close()
@@ -296,11 +322,7 @@ class mmap:
             except Err as e:
                 err = e
             _raise(err)
-        try:
-            pos, whence = _n(pos), _i(whence)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
+        pos, whence = self._checked(lambda: (_n(pos), _i(whence)))
         if whence not in (0, 1, 2):
             self._bad()
             raise ValueError("unknown seek type")
@@ -316,12 +338,7 @@ class mmap:
             except Err as e:
                 err = e
             _raise(err)
-        try:
-            n = _opt_n(n)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
-        return _call(self._m.read, n)
+        return _call(self._m.read, self._checked(lambda: _opt_n(n)))
 
     def read_byte(self):
         try:
@@ -334,12 +351,7 @@ class mmap:
         return _call(self._m.readline)
 
     def write(self, data):
-        try:
-            data = _buf(data)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
-        return _call(self._m.write, data)
+        return _call(self._m.write, self._checked(lambda: _buf(data)))
 
     def write_byte(self, byte):
         if type(byte) is int and 0 <= byte <= 255:
@@ -348,22 +360,10 @@ class mmap:
             except Err as e:
                 err = e
             _raise(err)
-        try:
-            byte = _ubyte(byte)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
-        return _call(self._m.write_byte, byte)
+        return _call(self._m.write_byte, self._checked(lambda: _ubyte(byte)))
 
     def _find(self, f, sub, start, end):
-        try:
-            sub = _buf(sub)
-            start = None if start is _NOT_GIVEN else _n(start)
-            end = None if end is _NOT_GIVEN else _n(end)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
-        return _call(f, sub, start, end)
+        return _call(f, *self._checked(lambda: (_buf(sub), _n_or_none(start), _n_or_none(end))))
 
     def find(self, sub, start=_NOT_GIVEN, end=_NOT_GIVEN):
         return self._find(self._m.find, sub, start, end)
@@ -372,21 +372,11 @@ class mmap:
         return self._find(self._m.rfind, sub, start, end)
 
     def flush(self, offset=0, size=_NOT_GIVEN):
-        try:
-            offset = _n(offset)
-            size = None if size is _NOT_GIVEN else _n(size)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
+        offset, size = self._checked(lambda: (_n(offset), _n_or_none(size)))
         return _call(self._m.flush, offset, size)
 
     def madvise(self, option, start=0, length=_NOT_GIVEN):
-        try:
-            option, start = _i(option), _n(start)
-            length = None if length is _NOT_GIVEN else _n(length)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
+        option, start, length = self._checked(lambda: (_i(option), _n(start), _n_or_none(length)))
         advice = _ADVICE.get(option)
         if advice is not None and (length is None or start < 0 or length < 0
                                    or length <= _SSIZE_MAX - start):
@@ -404,12 +394,7 @@ class mmap:
         raise OSError(errno.EINVAL, "Invalid argument")
 
     def move(self, dest, src, count):
-        try:
-            dest, src, count = _n(dest), _n(src), _n(count)
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
-        return _call(self._m.move, dest, src, count)
+        return _call(self._m.move, *self._checked(lambda: (_n(dest), _n(src), _n(count))))
 
     def resize(self, newsize):
         self._bad()
@@ -426,20 +411,10 @@ class mmap:
             except Err as e:
                 err = e
             _raise(err)
-        try:
-            if isinstance(key, slice):
-                args = _slice(key)
-            elif hasattr(type(key), "__index__"):
-                i = operator.index(key)
-                if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
-                    raise IndexError(f"cannot fit '{_tname(key)}' into an index-sized integer")
-                return self[i]
-            else:
-                raise TypeError("mmap indices must be integers")
-        except _BAD_ARGUMENT:
-            self._bad()
-            raise
-        return _call(self._m.get_slice, *args)
+        k = self._checked(lambda: _subscript(key))
+        if type(k) is int:
+            return self[k]
+        return _call(self._m.get_slice, *k)
 
     def __setitem__(self, key, value):
         if type(key) is int:
