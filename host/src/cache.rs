@@ -4,13 +4,21 @@
 //!
 //! An entry is keyed by SHA-256 of the engine's compatibility hash (the
 //! wasmtime version, target and every setting that changes the code) and
-//! the component's bytes. It holds a SHA-256 of the compiled artifact,
-//! checked before the artifact is handed to wasmtime: deserializing trusts
-//! its input, so a damaged entry (a torn disk write, a bit flip) is
-//! recompiled and replaced, never loaded. Entries are written to a
-//! temporary file and renamed into place, so concurrent hosts only ever
-//! see whole entries. The directory is made private to the user (0700):
-//! whoever can write it can make the host run any code.
+//! the component's bytes. It is the compiled artifact followed by a
+//! trailer holding its SHA-256, checked before the artifact is handed to
+//! wasmtime: deserializing trusts its input, so a damaged entry (a torn
+//! disk write, a bit flip) is recompiled and replaced, never loaded.
+//! Entries are written to a temporary file and renamed into place, never
+//! changed in place, so concurrent hosts only ever see whole entries. The
+//! directory is made private to the user (0700): whoever can write it can
+//! make the host run any code.
+//!
+//! Loading is a start-up cost, so a hit reads each file once, in chunks
+//! (no copy of the component at all, only its hash), and wasmtime maps the
+//! checked entry's file instead of copying it (`Component::deserialize_file`;
+//! trailing bytes after the artifact do not disturb it). That the file
+//! wasmtime mapped is the one checked is made sure by its identity (device,
+//! inode, size) before and after.
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -19,7 +27,11 @@ use std::path::{Path, PathBuf};
 use wasmtime::component::Component;
 use wasmtime::{Engine, Precompiled};
 
-const MAGIC: &[u8; 8] = b"WMMCACH1";
+/// Ends an entry, before the artifact's SHA-256 (the trailer).
+const MAGIC: &[u8; 8] = b"WMMCACH2";
+const TRAILER: u64 = 8 + 32;
+/// Files are hashed in chunks of this size, through one buffer.
+const CHUNK: usize = 1 << 20;
 
 /// What [`CompileCache::load`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,13 +117,75 @@ impl CompileCache {
         &self.dir
     }
 
-    fn entry(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+    /// The key's hash state for a component of `len` bytes, before them.
+    fn key(engine: &Engine, len: u64) -> Sha256 {
         let mut h = ShaHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut h);
         h.0.update(env!("CARGO_PKG_VERSION").as_bytes());
-        h.0.update((wasm.len() as u64).to_le_bytes());
-        h.0.update(wasm);
-        self.dir.join(format!("{}.cwasm", hex(&h.0.finalize())))
+        h.0.update(len.to_le_bytes());
+        h.0
+    }
+
+    fn entry_of(&self, key: Sha256) -> PathBuf {
+        self.dir.join(format!("{}.cwasm", hex(&key.finalize())))
+    }
+
+    fn entry(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+        let mut h = Self::key(engine, wasm.len() as u64);
+        h.update(wasm);
+        self.entry_of(h)
+    }
+
+    /// As [`CompileCache::load`], for the component in the file `wasm`:
+    /// on a hit the component is only hashed, in chunks, never held whole.
+    pub fn load_file(
+        &self,
+        engine: &Engine,
+        wasm: &Path,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let mut f = std::fs::File::open(wasm)?;
+        let len = f.metadata()?.len();
+        let mut h = Self::key(engine, len);
+        if hash_chunks(&mut f, len, &mut h)? {
+            let path = self.entry_of(h);
+            if let Some(c) = self.hit(engine, &path) {
+                return Ok((c, CacheOutcome::Hit));
+            }
+        }
+        // A miss, a bad entry or a file that changed while it was read:
+        // the bytes compiled are the bytes the key is made of.
+        self.load(engine, &std::fs::read(wasm)?)
+    }
+
+    /// The checked entry at `path` as a component, if there is one.
+    fn hit(&self, engine: &Engine, path: &Path) -> Option<Component> {
+        let mut f = std::fs::File::open(path).ok()?;
+        let before = f.metadata().ok()?;
+        let art_len = before.len().checked_sub(TRAILER)?;
+        let mut sum = Sha256::new();
+        if !hash_chunks(&mut f, art_len, &mut sum).ok()? {
+            return None;
+        }
+        let mut trailer = [0u8; TRAILER as usize];
+        io::Read::read_exact(&mut f, &mut trailer).ok()?;
+        if &trailer[..8] != MAGIC || trailer[8..] != sum.finalize()[..] {
+            return None;
+        }
+        // SAFETY: the file is an entry this cache stored (its checksum
+        // matches), compiled by wasmtime for an engine with the same
+        // compatibility hash, which wasmtime checks too; entries are
+        // replaced by rename and never written in place, and the identity
+        // check below makes sure wasmtime mapped the file just checked.
+        let c = unsafe { Component::deserialize_file(engine, path) }.ok()?;
+        let after = std::fs::metadata(path).ok()?;
+        if !same_file(&before, &after) {
+            return None;
+        }
+        // Recently used: the last to be evicted.
+        if let Ok(f) = std::fs::File::options().write(true).open(path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+        Some(c)
     }
 
     /// The component `wasm` compiled for `engine`: from the cache when a
@@ -123,25 +197,14 @@ impl CompileCache {
         wasm: &[u8],
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let path = self.entry(engine, wasm);
-        let mut outcome = CacheOutcome::Miss;
-        if let Ok(bytes) = std::fs::read(&path) {
-            match checked_artifact(&bytes) {
-                // SAFETY: the artifact is one this cache stored (its
-                // checksum matches), compiled by wasmtime for an engine with
-                // the same compatibility hash; wasmtime checks that too.
-                Some(art) => match unsafe { Component::deserialize(engine, art) } {
-                    Ok(c) => {
-                        // Recently used: the last to be evicted.
-                        if let Ok(f) = std::fs::File::options().write(true).open(&path) {
-                            let _ = f.set_modified(std::time::SystemTime::now());
-                        }
-                        return Ok((c, CacheOutcome::Hit));
-                    }
-                    Err(_) => outcome = CacheOutcome::Replaced,
-                },
-                None => outcome = CacheOutcome::Replaced,
-            }
+        if let Some(c) = self.hit(engine, &path) {
+            return Ok((c, CacheOutcome::Hit));
         }
+        let outcome = if path.exists() {
+            CacheOutcome::Replaced
+        } else {
+            CacheOutcome::Miss
+        };
         let art = engine.precompile_component(wasm)?;
         if self.store(&path, &art).is_ok() {
             self.evict(&path);
@@ -153,10 +216,10 @@ impl CompileCache {
 
     fn store(&self, path: &Path, art: &[u8]) -> io::Result<()> {
         create_private_dir(&self.dir)?;
-        let mut data = Vec::with_capacity(art.len() + 40);
+        let mut data = Vec::with_capacity(art.len() + TRAILER as usize);
+        data.extend_from_slice(art);
         data.extend_from_slice(MAGIC);
         data.extend_from_slice(&Sha256::digest(art));
-        data.extend_from_slice(art);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -200,15 +263,37 @@ impl CompileCache {
     }
 }
 
-/// The artifact in a cache entry, if the entry is whole and its checksum
-/// matches.
-fn checked_artifact(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    if rest.len() < 32 {
-        return None;
+/// Feeds the next `len` bytes of `f` to `h` through one buffer; false if
+/// the file ended first.
+fn hash_chunks(f: &mut std::fs::File, len: u64, h: &mut Sha256) -> io::Result<bool> {
+    let mut buf = vec![0u8; CHUNK.min(usize::try_from(len).unwrap_or(CHUNK))];
+    let mut left = len;
+    while left > 0 {
+        let n = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        match io::Read::read(f, &mut buf[..n])? {
+            0 => return Ok(false),
+            k => {
+                h.update(&buf[..k]);
+                left -= k as u64;
+            }
+        }
     }
-    let (sum, art) = rest.split_at(32);
-    (Sha256::digest(art).as_slice() == sum).then_some(art)
+    Ok(true)
+}
+
+/// Whether two looks at a path saw the same file. Entries are replaced by
+/// rename, never written in place (their modification time is only the
+/// LRU's clock), so the same file is the same bytes. (On Windows an open
+/// file cannot be renamed over: the length is what is left to compare.)
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+            return false;
+        }
+    }
+    a.len() == b.len()
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {

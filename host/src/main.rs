@@ -215,23 +215,50 @@ fn engine(no_windows: bool) -> Result<Engine, String> {
     Engine::new(&config).map_err(|e| one_line(&e))
 }
 
-/// Reads a component file, refusing anything else with one clear line.
-fn read_component(wasm: &std::path::Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
-    if wasm_mmap::is_precompiled_component(&bytes) {
-        return Ok(bytes);
+/// What a file given to `run` or `compile` is.
+enum Input {
+    /// A precompiled component (its bytes).
+    Precompiled(Vec<u8>),
+    /// A component binary, still in the file: the compile cache only
+    /// hashes it, so it is read whole only when it must be compiled.
+    Component,
+}
+
+/// Tells a component file from a precompiled one, refusing anything else
+/// with one clear line.
+fn inspect(wasm: &std::path::Path) -> Result<Input, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", wasm.display());
+    let mut head = [0u8; 8];
+    let n = std::io::Read::read(&mut std::fs::File::open(wasm).map_err(cannot)?, &mut head)
+        .map_err(cannot)?;
+    let head = &head[..n];
+    if head.starts_with(b"\x7fELF") {
+        let bytes = std::fs::read(wasm).map_err(cannot)?;
+        if wasm_mmap::is_precompiled_component(&bytes) {
+            return Ok(Input::Precompiled(bytes));
+        }
     }
-    if !bytes.starts_with(b"\0asm") {
+    if !head.starts_with(b"\0asm") {
         return Err(format!("{} is not a WebAssembly file", wasm.display()));
     }
     // The 4-byte version field tells a core module (1) from a component.
-    if bytes.get(4..8) == Some(&[1, 0, 0, 0]) {
+    if head.get(4..8) == Some(&[1, 0, 0, 0]) {
         return Err(format!(
             "{} is a core WebAssembly module, not a component (build it for wasm32-wasip2)",
             wasm.display()
         ));
     }
-    Ok(bytes)
+    Ok(Input::Component)
+}
+
+/// Reads a component file, refusing anything else with one clear line.
+fn read_component(wasm: &std::path::Path) -> Result<Vec<u8>, String> {
+    match inspect(wasm)? {
+        Input::Precompiled(bytes) => Ok(bytes),
+        Input::Component => {
+            std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))
+        }
+    }
 }
 
 fn compile(args: CompileArgs) -> Result<ExitCode, String> {
@@ -252,9 +279,9 @@ fn compile(args: CompileArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load(args: &RunArgs, engine: &Engine, bytes: &[u8]) -> Result<Component, String> {
+fn load(args: &RunArgs, engine: &Engine, input: Input) -> Result<Component, String> {
     let wasm = &args.wasm;
-    if wasm_mmap::is_precompiled_component(bytes) {
+    if let Input::Precompiled(bytes) = input {
         if !args.allow_precompiled {
             return Err(format!(
                 "{} is a precompiled component: run it with --allow-precompiled (native code, \
@@ -264,7 +291,7 @@ fn load(args: &RunArgs, engine: &Engine, bytes: &[u8]) -> Result<Component, Stri
         }
         // SAFETY: the user vouched for the file (--allow-precompiled);
         // wasmtime refuses another version's or configuration's artifact.
-        return unsafe { wasm_mmap::load_precompiled(engine, bytes) }.map_err(|e| {
+        return unsafe { wasm_mmap::load_precompiled(engine, &bytes) }.map_err(|e| {
             format!(
                 "cannot load {}: compiled by another wasm-mmap/wasmtime or with other settings \
                  (compile it again with `wasm-mmap compile`): {}",
@@ -286,9 +313,9 @@ fn load(args: &RunArgs, engine: &Engine, bytes: &[u8]) -> Result<Component, Stri
         None => wasm_mmap::CompileCache::user_default(),
     };
     let Some(cache) = cache else {
-        return Component::new(engine, bytes).map_err(invalid);
+        return Component::new(engine, read_component(wasm)?).map_err(invalid);
     };
-    let (component, outcome) = cache.load(engine, bytes).map_err(invalid)?;
+    let (component, outcome) = cache.load_file(engine, wasm).map_err(invalid)?;
     let log = std::env::var("WASM_MMAP_LOG").unwrap_or_default();
     if log.split(',').any(|w| w == "cache") {
         let what = match outcome {
@@ -306,9 +333,9 @@ fn load(args: &RunArgs, engine: &Engine, bytes: &[u8]) -> Result<Component, Stri
 
 fn run(args: RunArgs) -> Result<ExitCode, String> {
     let wasm = &args.wasm;
-    let bytes = read_component(wasm)?;
+    let input = inspect(wasm)?;
     let engine = engine(args.no_windows)?;
-    let component = load(&args, &engine, &bytes)?;
+    let component = load(&args, &engine, input)?;
 
     let mut wasi = WasiCtx::builder();
     wasi.inherit_stdio();

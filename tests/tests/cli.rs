@@ -103,7 +103,12 @@ fn compile_cache_serves_the_second_start() {
     std::fs::write(&entry, &bytes).unwrap();
     assert!(cached_run(&cache, &[]).contains("bad entry, compiled again and replaced"));
     assert!(cached_run(&cache, &[]).contains("cache hit"));
-    std::fs::write(&entry, b"WMMCACH1 short").unwrap();
+    // The checksum itself damaged (the entry's last byte).
+    let mut bytes = std::fs::read(&entry).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(&entry, &bytes).unwrap();
+    assert!(cached_run(&cache, &[]).contains("bad entry"));
+    std::fs::write(&entry, b"WMMCACH2 short").unwrap();
     assert!(cached_run(&cache, &[]).contains("bad entry"));
     // --no-cache: no cache line, the directory untouched.
     let before = std::fs::read(&entry).unwrap();
