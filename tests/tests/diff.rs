@@ -1,6 +1,8 @@
 //! The differential test against CPython's own `mmap` (python3 runs
 //! `tests/differential/diff.py`): 2,000 seeded sequences, and every
-//! divergence ever found, replayed.
+//! divergence ever found, replayed. And the host's model (host/tests/model)
+//! checked through the component boundary: the same `diff_runner` guest
+//! makes the model's calls through the WIT.
 
 use std::process::Command;
 use wasm_mmap_tests::*;
@@ -43,4 +45,86 @@ fn differential_regressions() {
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/differential/regressions.txt");
     let out = diff(&["--replay", file]);
     assert!(out.trim_end().ends_with(" 0 divergences"), "{out}");
+}
+
+#[path = "../../host/tests/model/mod.rs"]
+mod model;
+
+/// The model's random call sequences (Python's methods, read-at/write-at,
+/// the atomics, madvise, wait32, notify), made by the `diff_runner` guest
+/// through the WIT and the CLI's policy, agree with the model's answers
+/// call by call, the cursor included: what the host-side proptest checks
+/// on `Mmap` directly, here through bindgen glue, resource tables, lifting
+/// and the limits. `WASM_MMAP_MODEL_SEQUENCES=N` runs more.
+#[test]
+fn model_through_the_component() {
+    let n: u64 = std::env::var("WASM_MMAP_MODEL_SEQUENCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let d = tempfile::tempdir().unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut text = String::new();
+    let mut cases = Vec::new();
+    for i in 0..n {
+        let bytes: Vec<u8> = (0..rand() % 1500).map(|_| rand() as u8).collect();
+        let (setup, mut ops) = model::decode(&bytes);
+        let access = [
+            wasm_mmap::Access::Default,
+            wasm_mmap::Access::Read,
+            wasm_mmap::Access::Write,
+            wasm_mmap::Access::Copy,
+        ]
+        .iter()
+        .position(|a| *a == setup.access)
+        .unwrap();
+        let initial = model::initial(&setup);
+        if setup.file {
+            std::fs::write(d.path().join(format!("s{i}.bin")), &initial).unwrap();
+            text += &format!("seq s{i} file 0 {access} 1 3 0\n");
+        } else {
+            text += &format!("seq s{i} anon {} {access} 1 3 0\n", setup.len);
+            if setup.access != wasm_mmap::Access::Read {
+                // The model starts from the pattern: give it to the map.
+                ops.insert(0, model::Op::SetSlice(None, None, None, initial));
+            }
+        }
+        for op in &ops {
+            text += &model::op_text(op);
+            text.push('\n');
+        }
+        text += "end\n";
+        cases.push((setup, ops));
+    }
+    std::fs::write(d.path().join("seqs.txt"), &text).unwrap();
+    let dir = format!("{}::.", d.path().to_str().unwrap());
+    let out = run(&["run", "--dir", &dir, DIFF_RUNNER, "seqs.txt"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let mut calls = 0;
+    for (i, (setup, ops)) in cases.iter().enumerate() {
+        assert_eq!(lines.next(), Some(format!("seq s{i}").as_str()));
+        assert_eq!(lines.next(), Some("open ok"), "s{i} {setup:?}");
+        for (k, (op, (want, pos))) in ops.iter().zip(model::expected(setup, ops)).enumerate() {
+            let line = lines.next().unwrap();
+            assert!(
+                model::agrees(op, &want, pos, line),
+                "s{i} call {k} {op:?}: model {want:?} pos {pos:?}, component `{line}`\nsetup {setup:?}\nops {ops:?}"
+            );
+            calls += 1;
+        }
+        assert_eq!(lines.next(), Some("end"));
+    }
+    println!("{n} sequences, {calls} calls through the component: all as the model says");
 }

@@ -704,15 +704,123 @@ fn host_apply(m: &mut Mmap, op: &Op) -> Answer {
     }
 }
 
-/// Runs `ops` on a fresh host map and on the model; the first difference
-/// is the error. `dir` holds the file for file maps.
-pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), String> {
-    // Anonymous read-only memory stays zero: nothing can write it.
-    let initial: Vec<u8> = if !setup.file && setup.access == Access::Read {
+/// The map's bytes before the first call. Anonymous read-only memory stays
+/// zero: nothing can write it; the others get a pattern (anonymous maps by a
+/// first whole-map slice assignment).
+pub fn initial(setup: &Setup) -> Vec<u8> {
+    if !setup.file && setup.access == Access::Read {
         vec![0; setup.len]
     } else {
         (0..setup.len).map(|i| b"abc\nx\0"[i % 6]).collect()
+    }
+}
+
+impl Model {
+    fn new(setup: &Setup, initial: &[u8]) -> Model {
+        Model {
+            hidden: vec![0; setup.len.div_ceil(4096) * 4096 - setup.len],
+            data: initial.to_vec(),
+            pos: 0,
+            closed: false,
+            access: setup.access,
+            file_len: setup.file.then_some(setup.len),
+        }
+    }
+}
+
+/// The model's answer to each call, with the cursor after it (None once
+/// closed), from [`initial`].
+pub fn expected(setup: &Setup, ops: &[Op]) -> Vec<(Answer, Option<usize>)> {
+    let mut model = Model::new(setup, &initial(setup));
+    ops.iter()
+        .map(|op| {
+            let a = model.apply(op);
+            (a, (!model.closed).then_some(model.pos))
+        })
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    if b.is_empty() {
+        "-".into()
+    } else {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}
+
+fn opt_text(v: Option<i64>) -> String {
+    v.map_or("N".into(), |x| x.to_string())
+}
+
+/// The call in the `diff_runner` guest's language (tests/differential).
+pub fn op_text(op: &Op) -> String {
+    let o = opt_text;
+    match op {
+        Op::Read(n) => format!("read {}", o(*n)),
+        Op::ReadByte => "read_byte".into(),
+        Op::Readline => "readline".into(),
+        Op::Write(d) => format!("write {}", hex(d)),
+        Op::WriteByte(b) => format!("write_byte {b}"),
+        Op::Seek(p, w) => format!("seek {p} {}", *w as u8),
+        Op::Tell => "tell".into(),
+        Op::Len => "len".into(),
+        Op::Size => "size".into(),
+        Op::Find(d, a, b, rev) => {
+            format!(
+                "{} {} {} {}",
+                if *rev { "rfind" } else { "find" },
+                hex(d),
+                o(*a),
+                o(*b)
+            )
+        }
+        Op::Move(d, s, c) => format!("move {d} {s} {c}"),
+        Op::Resize(n) => format!("resize {n}"),
+        Op::Get(i) => format!("get {i}"),
+        Op::Set(i, b) => format!("set {i} {b}"),
+        Op::GetSlice(a, b, c) => format!("getslice {} {} {}", o(*a), o(*b), o(*c)),
+        Op::SetSlice(a, b, c, d) => format!("setslice {} {} {} {}", o(*a), o(*b), o(*c), hex(d)),
+        Op::Flush(a, b) => format!("flush {} {}", o(*a), o(*b)),
+        Op::Close => "close".into(),
+        Op::ReadAt(off, n) => format!("read_at {off} {n}"),
+        Op::WriteAt(off, d) => format!("write_at {off} {}", hex(d)),
+        Op::Atomic(k, off, size, a, b) => format!("atomic {k:?} {off} {size} {a} {b}"),
+        Op::Madvise(adv, a, b) => format!("madvise {} {} {}", *adv as u8, o(*a), o(*b)),
+        Op::Wait32(off, e) => format!("wait32 {off} {e}"),
+        Op::Notify(off, c) => format!("notify {off} {c}"),
+    }
+}
+
+/// Whether the `diff_runner` guest's line for `op` says what the model
+/// answered (`pos`: the cursor after it).
+pub fn agrees(op: &Op, want: &Answer, pos: Option<usize>, line: &str) -> bool {
+    let Some((answer, cursor)) = line.split_once(" | pos=") else {
+        return false;
     };
+    if cursor != pos.map_or("closed".into(), |p| p.to_string()) {
+        return false;
+    }
+    let unit = matches!(op, Op::Seek(..) | Op::Atomic(AtomicKind::Store, ..));
+    match want {
+        Answer::Bytes(b) => answer == format!("ok {}", hex(b)),
+        Answer::Int(_) if unit => answer == "ok none",
+        // A futex wait may return early (spuriously) instead of timing out.
+        Answer::Int(2) if matches!(op, Op::Wait32(..)) => answer == "ok 2" || answer == "ok 0",
+        // A 64-bit word's value is a u64 (the model holds it in an i64).
+        Answer::Int(i) if matches!(op, Op::Atomic(_, _, 8, ..)) => {
+            answer == format!("ok {}", *i as u64)
+        }
+        Answer::Int(i) => answer == format!("ok {i}"),
+        Answer::Unit => answer == "ok none",
+        Answer::Err("OSError", e) if e == "*" => answer.starts_with("err OSError "),
+        Answer::Err(class, msg) => answer == format!("err {class} {msg}"),
+    }
+}
+
+/// Runs `ops` on a fresh host map and on the model; the first difference
+/// is the error. `dir` holds the file for file maps.
+pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), String> {
+    let initial = initial(setup);
     let opts = MapOptions {
         flags: MapFlags::SHARED,
         prot: Prot::READ | Prot::WRITE,
@@ -758,14 +866,7 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
         }
         (m, None)
     };
-    let mut model = Model {
-        hidden: vec![0; setup.len.div_ceil(4096) * 4096 - setup.len],
-        data: initial.clone(),
-        pos: 0,
-        closed: false,
-        access: setup.access,
-        file_len: setup.file.then_some(setup.len),
-    };
+    let mut model = Model::new(setup, &initial);
     for (i, op) in ops.iter().enumerate() {
         let want = model.apply(op);
         let got = host_apply(&mut host, op);

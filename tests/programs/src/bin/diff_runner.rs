@@ -7,11 +7,14 @@
 //! FLAGS/PROT bits as Python's constants), then one call per line, then
 //! `end`. Arguments: decimal, `N` for None, hex for bytes (`-` if empty).
 //! Output per call: `ok VALUE` or `err CLASS MESSAGE` (OSError: the errno),
-//! then ` | pos=N` (or `| pos=closed`).
+//! then ` | pos=N` (or `| pos=closed`). Beyond Python's methods (for the
+//! model-through-the-component test): `read_at O N`, `write_at O HEX`,
+//! `atomic Load|Store|Cas|Add O 4|8 A B`, `wait32 O E` (0 ns: 0 woken,
+//! 1 mismatch, 2 timed out), `notify O C`.
 
 use std::io::{BufRead, BufReader, Write};
 use wasm_mmap_guest::bindings::wasm_mmap::mmap::mmap::{
-    Access, Advice, ErrorCode, MapFlags, MapOptions, Mmap, Prot, Whence,
+    Access, Advice, ErrorCode, MapFlags, MapOptions, Mmap, Prot, WaitResult, Whence,
 };
 use wasm_mmap_guest::open_file;
 
@@ -76,6 +79,7 @@ fn call(m: &Mmap, a: &[&str]) -> String {
         "none".to_string()
     }
     let n = |v: u64| v.to_string();
+    let p = |s: &str| s.parse::<u64>().unwrap();
     match a[0] {
         "read" => res(m.read(int(a[1])), |b| show(&b)),
         "read_byte" => res(m.read_byte(), |b| b.to_string()),
@@ -119,6 +123,32 @@ fn call(m: &Mmap, a: &[&str]) -> String {
             "ok none".into()
         }
         "closed" => format!("ok {}", if m.closed() { "True" } else { "False" }),
+        // Beyond Python's method set (the model in host/tests/model asks
+        // these; diff.py does not).
+        "read_at" => res(m.read_at(p(a[1]), p(a[2])), |b| show(&b)),
+        "write_at" => res(m.write_at(p(a[1]), &hex(a[2])), n),
+        "atomic" => {
+            let (off, x, y) = (p(a[2]), p(a[4]), p(a[5]));
+            match (a[1], a[3]) {
+                ("Load", "4") => res(m.atomic_load32(off), |v| v.to_string()),
+                ("Store", "4") => res(m.atomic_store32(off, x as u32), none),
+                ("Cas", "4") => res(m.atomic_cas32(off, x as u32, y as u32), |v| v.to_string()),
+                ("Add", "4") => res(m.atomic_add32(off, x as u32), |v| v.to_string()),
+                ("Load", _) => res(m.atomic_load64(off), n),
+                ("Store", _) => res(m.atomic_store64(off, x), none),
+                ("Cas", _) => res(m.atomic_cas64(off, x, y), n),
+                (_, _) => res(m.atomic_add64(off, x), n),
+            }
+        }
+        "wait32" => res(m.wait32(p(a[1]), p(a[2]) as u32, 0), |w| {
+            (match w {
+                WaitResult::Woken => 0,
+                WaitResult::Mismatch => 1,
+                WaitResult::TimedOut => 2,
+            })
+            .to_string()
+        }),
+        "notify" => res(m.notify(p(a[1]), p(a[2]) as u32), |w| w.to_string()),
         "repr" => format!("ok {}", m.repr()),
         other => panic!("unknown call {other}"),
     }
