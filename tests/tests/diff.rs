@@ -75,31 +75,11 @@ fn model_through_the_component() {
     for i in 0..n {
         let bytes: Vec<u8> = (0..rand() % 1500).map(|_| rand() as u8).collect();
         let (setup, mut ops) = model::decode(&bytes);
-        let access = [
-            wasm_mmap::Access::Default,
-            wasm_mmap::Access::Read,
-            wasm_mmap::Access::Write,
-            wasm_mmap::Access::Copy,
-        ]
-        .iter()
-        .position(|a| *a == setup.access)
-        .unwrap();
-        let initial = model::initial(&setup);
-        if setup.file {
-            std::fs::write(d.path().join(format!("s{i}.bin")), &initial).unwrap();
-            text += &format!("seq s{i} file 0 {access} 1 3 0\n");
-        } else {
-            text += &format!("seq s{i} anon {} {access} 1 3 0\n", setup.len);
-            if setup.access != wasm_mmap::Access::Read {
-                // The model starts from the pattern: give it to the map.
-                ops.insert(0, model::Op::SetSlice(None, None, None, initial));
-            }
+        let (file, seq) = model::runner_sequence(&format!("s{i}"), &setup, &mut ops);
+        if let Some((name, content)) = file {
+            std::fs::write(d.path().join(name), content).unwrap();
         }
-        for op in &ops {
-            text += &model::op_text(op);
-            text.push('\n');
-        }
-        text += "end\n";
+        text += &seq;
         cases.push((setup, ops));
     }
     std::fs::write(d.path().join("seqs.txt"), &text).unwrap();
@@ -110,21 +90,7 @@ fn model_through_the_component() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let mut lines = stdout.lines();
-    let mut calls = 0;
-    for (i, (setup, ops)) in cases.iter().enumerate() {
-        assert_eq!(lines.next(), Some(format!("seq s{i}").as_str()));
-        assert_eq!(lines.next(), Some("open ok"), "s{i} {setup:?}");
-        for (k, (op, (want, pos))) in ops.iter().zip(model::expected(setup, ops)).enumerate() {
-            let line = lines.next().unwrap();
-            assert!(
-                model::agrees(op, &want, pos, line),
-                "s{i} call {k} {op:?}: model {want:?} pos {pos:?}, component `{line}`\nsetup {setup:?}\nops {ops:?}"
-            );
-            calls += 1;
-        }
-        assert_eq!(lines.next(), Some("end"));
-    }
+    let calls = model::check_runner_output(&cases, &String::from_utf8(out.stdout).unwrap())
+        .unwrap_or_else(|e| panic!("{e}"));
     println!("{n} sequences, {calls} calls through the component: all as the model says");
 }

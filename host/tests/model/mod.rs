@@ -817,6 +817,66 @@ pub fn agrees(op: &Op, want: &Answer, pos: Option<usize>, line: &str) -> bool {
     }
 }
 
+/// One sequence for the `diff_runner` guest, named `name`: the file it
+/// maps (for file maps: `(file name, bytes)`), and its text. Anonymous maps
+/// that the model starts from a pattern get it by a first whole-map slice
+/// assignment, added to `ops` (the model makes it too).
+pub fn runner_sequence(
+    name: &str,
+    setup: &Setup,
+    ops: &mut Vec<Op>,
+) -> (Option<(String, Vec<u8>)>, String) {
+    let access = [Access::Default, Access::Read, Access::Write, Access::Copy]
+        .iter()
+        .position(|a| *a == setup.access)
+        .unwrap_or(0);
+    let initial = initial(setup);
+    let mut text;
+    let mut file = None;
+    if setup.file {
+        text = format!("seq {name} file 0 {access} 1 3 0\n");
+        file = Some((format!("{name}.bin"), initial));
+    } else {
+        text = format!("seq {name} anon {} {access} 1 3 0\n", setup.len);
+        if setup.access != Access::Read {
+            ops.insert(0, Op::SetSlice(None, None, None, initial));
+        }
+    }
+    for op in ops.iter() {
+        text += &op_text(op);
+        text.push('\n');
+    }
+    text += "end\n";
+    (file, text)
+}
+
+/// Checks the `diff_runner` guest's output for `cases` (named `s0`, `s1`,
+/// ... as given to [`runner_sequence`]) against the model, call by call;
+/// the number of calls checked, or the first difference.
+pub fn check_runner_output(cases: &[(Setup, Vec<Op>)], stdout: &str) -> Result<usize, String> {
+    let mut lines = stdout.lines();
+    let mut calls = 0;
+    for (i, (setup, ops)) in cases.iter().enumerate() {
+        let head = (lines.next(), lines.next());
+        if head != (Some(format!("seq s{i}").as_str()), Some("open ok")) {
+            return Err(format!("s{i}: {head:?} for the header of {setup:?}"));
+        }
+        for (k, (op, (want, pos))) in ops.iter().zip(expected(setup, ops)).enumerate() {
+            let line = lines.next().unwrap_or("(nothing)");
+            if !agrees(op, &want, pos, line) {
+                return Err(format!(
+                    "s{i} call {k} {op:?}: model {want:?} pos {pos:?}, component `{line}`\nsetup {setup:?}\nops {ops:?}"
+                ));
+            }
+            calls += 1;
+        }
+        if lines.next() != Some("end") {
+            return Err(format!("s{i}: no end"));
+        }
+    }
+    Ok(calls)
+}
+
 /// Runs `ops` on a fresh host map and on the model; the first difference
 /// is the error. `dir` holds the file for file maps.
 pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), String> {
