@@ -17,9 +17,9 @@ mod model;
 
 use std::sync::OnceLock;
 use wasm_mmap::{MmapCtx, MmapView};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::p2::bindings::sync::Command;
+use wasmtime_wasi::p2::bindings::sync::{Command, CommandPre};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
@@ -40,8 +40,8 @@ impl WasiView for App {
 
 struct Harness {
     engine: Engine,
-    linker: Linker<App>,
-    component: Component,
+    /// Linked once: each input only instantiates.
+    pre: CommandPre<App>,
     dir: std::path::PathBuf,
 }
 
@@ -67,12 +67,12 @@ fn harness() -> &'static Harness {
         let bytes = std::fs::read(&guest)
             .unwrap_or_else(|e| panic!("{guest}: {e} (cargo build --release builds it)"));
         let component = Component::new(&engine, &bytes).unwrap();
+        let pre: InstancePre<App> = linker.instantiate_pre(&component).unwrap();
         let dir = std::env::temp_dir().join(format!("wasm-mmap-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Harness {
             engine,
-            linker,
-            component,
+            pre: CommandPre::new(pre).unwrap(),
             dir,
         }
     })
@@ -98,7 +98,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         table: ResourceTable::new(),
     };
     let mut store = Store::new(&h.engine, app);
-    let command = Command::instantiate(&mut store, &h.component, &h.linker).unwrap();
+    let command: Command = h.pre.instantiate(&mut store).unwrap();
     let ran = command.wasi_cli_run().call_run(&mut store);
     assert!(
         matches!(ran, Ok(Ok(()))),
