@@ -55,6 +55,12 @@ pub enum Op {
     Wait32(u64, u32),
     /// `notify(offset, count)`: nobody waits, so 0 woken.
     Notify(u64, u32),
+    /// `m.closed`.
+    Closed,
+    /// `m.seekable()`.
+    Seekable,
+    /// `repr(m)`.
+    Repr,
 }
 
 /// Which atomic operation.
@@ -83,6 +89,10 @@ pub enum Answer {
     /// Exception class and message (for OSError: the errno, or "*" when
     /// the model accepts any).
     Err(&'static str, String),
+    /// A bool (`closed`, `seekable`).
+    Bool(bool),
+    /// A text (`repr`).
+    Text(String),
 }
 
 fn v(m: &str) -> Answer {
@@ -240,13 +250,13 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
             }
             24 => Op::Wait32(off(&mut byte), u32::from(byte() % 3) * 0x6261),
             25 => Op::Notify(off(&mut byte), u32::from(byte())),
-            _ => {
-                if byte().is_multiple_of(8) {
-                    Op::Close
-                } else {
-                    Op::Tell
-                }
-            }
+            _ => match byte() % 8 {
+                0 => Op::Close,
+                1 | 2 => Op::Closed,
+                3 => Op::Seekable,
+                4 | 5 => Op::Repr,
+                _ => Op::Tell,
+            },
         };
         ops.push(op);
     }
@@ -289,9 +299,15 @@ impl Model {
     }
 
     fn apply(&mut self, op: &Op) -> Answer {
-        if matches!(op, Op::Close) {
-            self.closed = true;
-            return Answer::Unit;
+        match op {
+            Op::Close => {
+                self.closed = true;
+                return Answer::Unit;
+            }
+            Op::Closed => return Answer::Bool(self.closed),
+            Op::Seekable => return Answer::Bool(true),
+            Op::Repr if self.closed => return Answer::Text("<mmap.mmap closed=True>".into()),
+            _ => {}
         }
         if self.closed {
             return v(CLOSED);
@@ -613,7 +629,17 @@ impl Model {
                 Ok(_) => Answer::Int(0),
                 Err(e) => e,
             },
-            Op::Close => unreachable!(),
+            Op::Repr => Answer::Text(format!(
+                "<mmap.mmap closed=False, access={}, length={len}, pos={}, offset=0>",
+                match self.access {
+                    Access::Default => "ACCESS_DEFAULT",
+                    Access::Read => "ACCESS_READ",
+                    Access::Write => "ACCESS_WRITE",
+                    Access::Copy => "ACCESS_COPY",
+                },
+                self.pos
+            )),
+            Op::Close | Op::Closed | Op::Seekable => unreachable!(),
         }
     }
 
@@ -701,6 +727,10 @@ fn host_apply(m: &mut Mmap, op: &Op) -> Answer {
             })
         }),
         Op::Notify(o, c) => answer(m.notify(*o, *c), |n| Answer::Int(n.into())),
+        Op::Closed => Answer::Bool(m.closed()),
+        // The host answers `seekable` in its WIT glue, with no map method.
+        Op::Seekable => Answer::Bool(true),
+        Op::Repr => Answer::Text(m.repr()),
     }
 }
 
@@ -788,6 +818,9 @@ pub fn op_text(op: &Op) -> String {
         Op::Madvise(adv, a, b) => format!("madvise {} {} {}", *adv as u8, o(*a), o(*b)),
         Op::Wait32(off, e) => format!("wait32 {off} {e}"),
         Op::Notify(off, c) => format!("notify {off} {c}"),
+        Op::Closed => "closed".into(),
+        Op::Seekable => "seekable".into(),
+        Op::Repr => "repr".into(),
     }
 }
 
@@ -814,6 +847,8 @@ pub fn agrees(op: &Op, want: &Answer, pos: Option<usize>, line: &str) -> bool {
         Answer::Unit => answer == "ok none",
         Answer::Err("OSError", e) if e == "*" => answer.starts_with("err OSError "),
         Answer::Err(class, msg) => answer == format!("err {class} {msg}"),
+        Answer::Bool(b) => answer == if *b { "ok True" } else { "ok False" },
+        Answer::Text(t) => answer == format!("ok {t}"),
     }
 }
 

@@ -10,7 +10,7 @@
 //! then ` | pos=N` (or `| pos=closed`). Beyond Python's methods (for the
 //! model-through-the-component test): `read_at O N`, `write_at O HEX`,
 //! `atomic Load|Store|Cas|Add O 4|8 A B`, `wait32 O E` (0 ns: 0 woken,
-//! 1 mismatch, 2 timed out), `notify O C`.
+//! 1 mismatch, 2 timed out), `notify O C`, `seekable`.
 
 use std::io::{BufRead, BufReader, Write};
 use wasm_mmap_guest::bindings::wasm_mmap::mmap::mmap::{
@@ -123,6 +123,7 @@ fn call(m: &Mmap, a: &[&str]) -> String {
             "ok none".into()
         }
         "closed" => format!("ok {}", if m.closed() { "True" } else { "False" }),
+        "seekable" => format!("ok {}", if m.seekable() { "True" } else { "False" }),
         // Beyond Python's method set (the model in host/tests/model asks
         // these; diff.py does not).
         "read_at" => res(m.read_at(p(a[1]), p(a[2])), |b| show(&b)),
