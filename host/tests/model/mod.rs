@@ -78,6 +78,9 @@ pub struct Setup {
     pub len: usize,
     pub access: Access,
     pub file: bool,
+    /// Not a file: named shared memory (`open-named`, create-or-open, a
+    /// fresh name), else anonymous memory.
+    pub named: bool,
 }
 
 /// What a call answered, comparable between host and model.
@@ -114,8 +117,14 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
     let len = 1 + (usize::from(byte()) | usize::from(byte()) << 8) % 9000;
     let access =
         [Access::Default, Access::Write, Access::Read, Access::Copy][usize::from(byte() % 4)];
-    let file = byte().is_multiple_of(2);
-    let setup = Setup { len, access, file };
+    let kind = byte() % 4;
+    let (file, named) = (kind < 2, kind == 3);
+    let setup = Setup {
+        len,
+        access,
+        file,
+        named,
+    };
     let mut ops = Vec::new();
     let mut cur_len = len as i64;
     let n_ops = usize::from(byte()) % 200 + 1;
@@ -191,7 +200,7 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
                     0 => -1,
                     1 => i64::MIN,
                     2 => 0,
-                    3 if !file => i64::MAX,
+                    3 if !file && !named => i64::MAX,
                     _ => 1 + i64::from(byte()) * 97 % CAP as i64,
                 };
                 if n > 0 && n != i64::MAX {
@@ -753,7 +762,8 @@ impl Model {
             pos: 0,
             closed: false,
             access: setup.access,
-            file_len: setup.file.then_some(setup.len),
+            // A named object is a file (in /dev/shm) of the map's size.
+            file_len: (setup.file || setup.named).then_some(setup.len),
         }
     }
 }
@@ -872,7 +882,8 @@ pub fn runner_sequence(
         text = format!("seq {name} file 0 {access} 1 3 0\n");
         file = Some((format!("{name}.bin"), initial));
     } else {
-        text = format!("seq {name} anon {} {access} 1 3 0\n", setup.len);
+        let kind = if setup.named { "named" } else { "anon" };
+        text = format!("seq {name} {kind} {} {access} 1 3 0\n", setup.len);
         if setup.access != Access::Read {
             ops.insert(0, Op::SetSlice(None, None, None, initial));
         }
@@ -954,6 +965,28 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &std::path::Path) -> Result<(), Str
         )
         .unwrap();
         (m, Some(f))
+    } else if setup.named {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "wasm-mmap.model.{}.{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let (mut m, _) = Mmap::open_named(
+            &name,
+            setup.len as i64,
+            wasm_mmap::CreateMode::CreateOrOpen,
+            opts,
+            &Unlimited,
+        )
+        .unwrap();
+        // Mapped: the name is not needed any more.
+        let _ = std::fs::remove_file(format!("/dev/shm/{name}"));
+        if setup.access != Access::Read {
+            m.set_slice(None, None, None, &initial).unwrap();
+        }
+        (m, None)
     } else {
         let mut m = Mmap::anonymous(setup.len as i64, opts, &Unlimited).unwrap();
         if setup.access != Access::Read {

@@ -3,7 +3,8 @@
 //! and prints each result in the same text format the Python half prints.
 //!
 //! Input: `seq NAME KIND LENGTH ACCESS FLAGS PROT OFFSET` (KIND `file` maps
-//! `NAME.bin` from the preopen, `anon` anonymous memory; ACCESS 0-3 and
+//! `NAME.bin` from the preopen, `anon` anonymous memory, `named` the named
+//! shared memory NAME, created or opened; ACCESS 0-3 and
 //! FLAGS/PROT bits as Python's constants), then one call per line, then
 //! `end`. Arguments: decimal, `N` for None, hex for bytes (`-` if empty).
 //! Output per call: `ok VALUE` or `err CLASS MESSAGE` (OSError: the errno),
@@ -14,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use wasm_mmap_guest::bindings::wasm_mmap::mmap::mmap::{
-    Access, Advice, ErrorCode, MapFlags, MapOptions, Mmap, Prot, WaitResult, Whence,
+    Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, Mmap, Prot, WaitResult, Whence,
 };
 use wasm_mmap_guest::open_file;
 
@@ -200,11 +201,13 @@ fn main() {
                     access,
                     offset: p(7),
                 };
-                let r = if a[2] == "file" {
-                    let f = open_file(&format!("{}.bin", a[1]), true).unwrap();
-                    Mmap::open(&f, p(3), opts)
-                } else {
-                    Mmap::anonymous(p(3), opts)
+                let r = match a[2] {
+                    "file" => {
+                        let f = open_file(&format!("{}.bin", a[1]), true).unwrap();
+                        Mmap::open(&f, p(3), opts)
+                    }
+                    "named" => Mmap::open_named(a[1], p(3), CreateMode::CreateOrOpen, opts),
+                    _ => Mmap::anonymous(p(3), opts),
                 };
                 match r {
                     Ok(m) => {
