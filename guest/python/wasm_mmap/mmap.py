@@ -259,12 +259,21 @@ class mmap:
                 d = _files.reopen(fileno, write=not self._readonly and access != ACCESS_COPY)
             if d is None:
                 raise OSError(errno.EBADF, "Bad file descriptor (not a file this program opened by path)")
+            if length == 0 and _SSIZE_MAX < (1 << 32):
+                # The rest of the file must fit this CPython's ssize_t:
+                # checked before mapping, as CPython does.
+                try:
+                    size = d.stat().size
+                except Err:
+                    size = 0
+                if size - offset > _SSIZE_MAX:
+                    raise ValueError("mmap length is too large")
             if tagname:
                 self._m = _call(_w.Mmap.open_tagged, d, length, tagname, opts)
             else:
                 self._m = _call(_w.Mmap.open, d, length, opts)
-        if length == 0 and _SSIZE_MAX < (1 << 32):
-            # The rest of a file, which this CPython's ssize_t must hold.
+        if fileno == -1 and length == 0 and _SSIZE_MAX < (1 << 32):
+            # An existing named object, opened at its size: it too must fit.
             if _call(self._m.len) > _SSIZE_MAX:
                 self._m.close()
                 raise ValueError("mmap length is too large")
