@@ -21,16 +21,19 @@ use wasm_mmap_tests::{BENCH_OPS, WATCHER, WRITER, cli, language_guests};
 
 /// Runs the bench guest; its `name value` lines.
 fn guest(extra: &[&str], dir: &str, args: &[&str]) -> HashMap<String, f64> {
-    let out = Command::new(cli())
-        .arg("run")
-        .args(extra)
-        .args(["--dir", dir, BENCH_OPS])
-        .args(args)
-        .output()
-        .unwrap();
+    let mut cli_args = vec!["run"];
+    cli_args.extend_from_slice(extra);
+    cli_args.extend_from_slice(&["--dir", dir, BENCH_OPS]);
+    cli_args.extend_from_slice(args);
+    run_parsed(&cli_args)
+}
+
+/// `wasm-mmap ARGS`, which must succeed, its `name value` lines parsed.
+fn run_parsed(cli_args: &[&str]) -> HashMap<String, f64> {
+    let out = Command::new(cli()).args(cli_args).output().unwrap();
     assert!(
         out.status.success(),
-        "{args:?}: {}",
+        "{cli_args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     parse(&String::from_utf8(out.stdout).unwrap())
@@ -691,18 +694,15 @@ bench(mmap.mmap(f, 0), {needle})
             let mib: Vec<u8> = (0..1u32 << 20).map(|i| (i % 253) as u8).collect();
             std::fs::write(d.path().join("py1m.bin"), &mib).unwrap();
             let n = 200_000;
-            let out = Command::new(cli())
-                .args(["run", "--dir", &format!("{dir}::.")])
-                .arg(guests.join("python/bench_py.wasm"))
-                .args(["py1m.bin", &n.to_string()])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let g = parse(&String::from_utf8_lossy(&out.stdout));
+            let program = guests.join("python/bench_py.wasm");
+            let g = run_parsed(&[
+                "run",
+                "--dir",
+                &format!("{dir}::."),
+                program.to_str().unwrap(),
+                "py1m.bin",
+                &n.to_string(),
+            ]);
             let p = python(&format!(
                 r#"
 import mmap, os, time
