@@ -50,6 +50,15 @@ def _n(v):
     return i
 
 
+def _as_ssize(v, exc):
+    """`v` as CPython's PyNumber_AsSsize_t(v, exc) makes it: past ssize_t,
+    `exc` saying it cannot fit."""
+    i = operator.index(v)
+    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
+        raise exc(f"cannot fit '{_tname(v)}' into an index-sized integer")
+    return i
+
+
 def _n_or_none(v):
     """An optional `n` argument not given (None is a TypeError, as in C)."""
     return None if v is _NOT_GIVEN else _n(v)
@@ -86,10 +95,7 @@ def _opt_n(v):
         return None
     if not hasattr(type(v), "__index__"):
         raise TypeError(f"argument should be integer or None, not '{_tname(v)}'")
-    i = operator.index(v)
-    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
-        raise OverflowError(f"cannot fit '{_tname(v)}' into an index-sized integer")
-    return i
+    return _as_ssize(v, OverflowError)
 
 
 def _slice_part(v, lo=-_SSIZE_MAX - 1):
@@ -116,10 +122,7 @@ def _subscript(key):
         return _slice(key)
     if not hasattr(type(key), "__index__"):
         raise TypeError("mmap indices must be integers")
-    i = operator.index(key)
-    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
-        raise IndexError(f"cannot fit '{_tname(key)}' into an index-sized integer")
-    return i
+    return _as_ssize(key, IndexError)
 
 
 def _buf(v):
@@ -187,9 +190,7 @@ def _byte(v):
     """`m[i] = v`'s value."""
     if not hasattr(type(v), "__index__"):
         raise TypeError("mmap item value must be an int")
-    i = operator.index(v)
-    if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
-        raise TypeError(f"cannot fit '{_tname(v)}' into an index-sized integer")
+    i = _as_ssize(v, TypeError)
     if not 0 <= i <= 255:
         raise ValueError("mmap item value must be in range(0, 256)")
     return i
@@ -460,9 +461,7 @@ class mmap:
             return _call(self._m.set_slice, start, stop, step, _buf(value))
         if not hasattr(type(key), "__index__"):
             raise TypeError("mmap indices must be integer")
-        i = operator.index(key)
-        if not -_SSIZE_MAX - 1 <= i <= _SSIZE_MAX:
-            raise IndexError(f"cannot fit '{_tname(key)}' into an index-sized integer")
+        i = _as_ssize(key, IndexError)
         n = len(self)
         if not -n <= i < n:
             raise IndexError("mmap index out of range")
