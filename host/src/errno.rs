@@ -83,9 +83,31 @@ pub fn message(n: i32) -> String {
     )
 }
 
+/// A page that vanished under a map, seen where the OS itself gives no
+/// EFAULT (Windows' polling wait): [`of_io`] answers EFAULT for it.
+#[derive(Debug)]
+struct VanishedPage;
+
+impl std::fmt::Display for VanishedPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(strerror(EFAULT).unwrap_or_default())
+    }
+}
+
+impl std::error::Error for VanishedPage {}
+
+/// An `io::Error` that is EFAULT on every OS.
+#[cfg_attr(not(windows), allow(dead_code))]
+pub fn efault_io() -> io::Error {
+    io::Error::other(VanishedPage)
+}
+
 /// The POSIX errno of an `io::Error`: its own number on Unix, else one
 /// chosen from its kind (Windows codes are not POSIX numbers).
 pub fn of_io(e: &io::Error) -> i32 {
+    if e.get_ref().is_some_and(|r| r.is::<VanishedPage>()) {
+        return EFAULT;
+    }
     #[cfg(unix)]
     if let Some(n) = e.raw_os_error() {
         return n;

@@ -224,12 +224,46 @@ fn windows_host_under_wine() {
         wine.stdout(&["run", "--dir", d, WINDOW_OFF, "shared.txt"]),
         "ok"
     );
+    // A page-in error: the file is truncated from the Linux side (Windows'
+    // own rules refuse to shrink a mapped file) while the Windows host maps
+    // it. Wine maps the file with mmap(2), so the host's next access to a
+    // vanished page is a SIGBUS that wine raises as an exception in the
+    // Windows process: every path must answer EFAULT and the host live.
+    let bytes: Vec<u8> = (0..12288u32).map(|i| (i % 251 + 1) as u8).collect();
+    let victim = files.path().join("t.bin");
+    std::fs::write(&victim, &bytes).unwrap();
+    let mut guest = wine
+        .cmd(&["run", "--dir", d, HOSTILE_TRUNCATE, "t.bin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(guest.stdout.take().unwrap()));
+    assert_eq!(lines.next().unwrap().unwrap(), "mapped");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&victim)
+        .unwrap()
+        .set_len(5000)
+        .unwrap();
+    std::io::Write::write_all(guest.stdin.as_mut().unwrap(), b"go\n").unwrap();
+    let last = lines.next().map(Result::unwrap);
+    let out = guest.wait_with_output().unwrap();
+    assert_eq!(
+        last.as_deref(),
+        Some("ok"),
+        "the Windows host under a page-in error: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success());
+
     // Stop this prefix's wineserver before its directory goes away.
     let _ = Command::new("/usr/lib/wine/wineserver")
         .arg("-k")
         .env("WINEPREFIX", &wine.prefix)
         .status();
     println!(
-        "windows host under wine: rules, two-process tagname, lifetime, shared file, windows EOPNOTSUPP: ok"
+        "windows host under wine: rules, two-process tagname, lifetime, shared file, windows EOPNOTSUPP, page-in errors after a truncation: ok"
     );
 }

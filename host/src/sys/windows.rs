@@ -2,16 +2,25 @@
 //! `tagname`) through `CreateFileMappingW` / `OpenFileMappingW` /
 //! `MapViewOfFile` with the name, pagefile-backed for named memory.
 //!
-//! A file with a live view cannot shrink on Windows
-//! (ERROR_USER_MAPPED_FILE), so there is no SIGBUS to guard against: the
-//! copies are plain. madvise has no counterpart (EINVAL, as Python reports
-//! a missing MADV_* constant).
+//! Windows' own rules keep a file with a live view from shrinking
+//! (ERROR_USER_MAPPED_FILE), but a file can still lose pages from outside
+//! them (wine's Linux side, a network or removable file): on x86_64 every
+//! access to mapped bytes is guarded (`windows_guard.rs`), the vanished
+//! page is EFAULT. madvise has no counterpart (EINVAL, as Python reports a
+//! missing MADV_* constant).
 
+#[cfg(target_arch = "x86_64")]
+#[path = "windows_guard.rs"]
+mod guard;
+#[cfg(target_arch = "x86_64")]
+pub use guard::{atomic32, atomic64, copy, gather, scatter, wait32};
+// Elsewhere (aarch64 Windows) the copies are plain: no guard yet.
 pub use super::portable::{
-    PollWatch as ChangeWatch, atomic32, atomic64, copy, disk_full, fd_limit, file_size, gather,
-    names_fifo, notify, raise_fd_limit, reap_stale_named, regular_size, scatter, set_len,
-    total_memory, wait32,
+    PollWatch as ChangeWatch, disk_full, fd_limit, file_size, names_fifo, notify, raise_fd_limit,
+    reap_stale_named, regular_size, set_len, total_memory,
 };
+#[cfg(not(target_arch = "x86_64"))]
+pub use super::portable::{atomic32, atomic64, copy, gather, scatter, wait32};
 use super::{Share, memmap};
 
 use memmap2::MmapRaw;
