@@ -9,12 +9,17 @@
 //! which returns `false`. Nothing is unwound and no lock is held, as in a
 //! kernel's exception tables.
 //!
+//! The fault must also be on the bytes the routine was given (recorded per
+//! thread before each call): a fault anywhere else is a host bug, and the
+//! process dies of it as it should.
+//!
 //! The routines never touch the stack (no push, no call), keep `rdi`/`rsi`
 //! (callee-saved on Windows) in `r10`/`r11` from their first instruction,
 //! and the exit restores them and clears the direction flag, so resuming
 //! there from any instruction of any routine returns to the caller intact.
 
 use super::super::{AtomicOp, Waited};
+use std::cell::Cell;
 use std::io;
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -193,14 +198,43 @@ unsafe extern "C" {
     fn wasm_mmap_guard_atomic64(op: u32, p: *mut u8, a: u64, b: u64, out: *mut u64) -> u32;
 }
 
-/// A page fault inside the routines above resumes at their exit; every
-/// other exception is someone else's (wasmtime's handler, Rust's stack
-/// overflow handler, the default crash).
+thread_local! {
+    /// The two byte ranges `[start, end)` the current routine on this
+    /// thread may touch (an empty range where there is one).
+    static RANGES: Cell<[usize; 4]> = const { Cell::new([0; 4]) };
+}
+
+/// Records the ranges a routine is about to touch.
+fn arm(a: *const u8, a_len: usize, b: *const u8, b_len: usize) {
+    let (a, b) = (a as usize, b as usize);
+    RANGES.set([a, a.saturating_add(a_len), b, b.saturating_add(b_len)]);
+}
+
+/// The span of `base[first + k*step]` for `k < count` (count > 0).
+fn strided(base: *const u8, first: isize, step: isize, count: usize) -> (*const u8, usize) {
+    let last = first.wrapping_add(step.wrapping_mul(count as isize - 1));
+    let lo = base.wrapping_offset(first.min(last));
+    (lo, first.abs_diff(last) + 1)
+}
+
+/// A page fault inside the routines above, on the bytes they were given,
+/// resumes at their exit; every other exception is someone else's
+/// (wasmtime's handler, Rust's stack overflow handler, the default crash).
 unsafe extern "system" fn handler(info: *mut EXCEPTION_POINTERS) -> i32 {
     // SAFETY: Windows passes valid exception and context records.
     let (record, context) = unsafe { (&*(*info).ExceptionRecord, &mut *(*info).ContextRecord) };
     let code = record.ExceptionCode;
     if code != EXCEPTION_IN_PAGE_ERROR && code != EXCEPTION_ACCESS_VIOLATION {
+        return EXCEPTION_CONTINUE_SEARCH;
+    }
+    // Both codes carry the faulting data address as their second
+    // parameter.
+    if record.NumberParameters < 2 {
+        return EXCEPTION_CONTINUE_SEARCH;
+    }
+    let addr = record.ExceptionInformation[1];
+    let [a, a_end, b, b_end] = RANGES.get();
+    if !((a..a_end).contains(&addr) || (b..b_end).contains(&addr)) {
         return EXCEPTION_CONTINUE_SEARCH;
     }
     let (begin, end) = (
@@ -233,6 +267,7 @@ fn install() {
 /// Both ranges must lie in live mappings (or owned memory) of `n` bytes.
 pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) -> bool {
     install();
+    arm(dst, n, src, n);
     // SAFETY: the caller's contract; a fault returns 0.
     unsafe { wasm_mmap_guard_copy(dst, src, n) != 0 }
 }
@@ -248,7 +283,12 @@ pub unsafe fn gather(
     step: isize,
     count: usize,
 ) -> bool {
+    if count == 0 {
+        return true;
+    }
     install();
+    let (lo, n) = strided(base, first, step, count);
+    arm(dst, count, lo, n);
     // SAFETY: the caller's contract; a fault returns 0.
     unsafe { wasm_mmap_guard_gather(dst, base, first, step, count) != 0 }
 }
@@ -265,7 +305,12 @@ pub unsafe fn scatter(
     step: isize,
     count: usize,
 ) -> bool {
+    if count == 0 {
+        return true;
+    }
     install();
+    let (lo, n) = strided(base, first, step, count);
+    arm(lo, n, src, count);
     // SAFETY: the caller's contract; a fault returns 0.
     unsafe { wasm_mmap_guard_scatter(base, src, first, step, count) != 0 }
 }
@@ -277,6 +322,7 @@ pub unsafe fn scatter(
 /// loads).
 pub unsafe fn atomic32(op: AtomicOp, p: *mut u8, a: u32, b: u32, out: &mut u32) -> bool {
     install();
+    arm(p, 4, std::ptr::null(), 0);
     // SAFETY: the caller's contract; a fault returns 0.
     unsafe { wasm_mmap_guard_atomic32(op as u32, p, a, b, out) != 0 }
 }
@@ -288,6 +334,7 @@ pub unsafe fn atomic32(op: AtomicOp, p: *mut u8, a: u32, b: u32, out: &mut u32) 
 /// loads).
 pub unsafe fn atomic64(op: AtomicOp, p: *mut u8, a: u64, b: u64, out: &mut u64) -> bool {
     install();
+    arm(p, 8, std::ptr::null(), 0);
     // SAFETY: the caller's contract; a fault returns 0.
     unsafe { wasm_mmap_guard_atomic64(op as u32, p, a, b, out) != 0 }
 }
