@@ -11,13 +11,32 @@
 //! then ` | pos=N` (or `| pos=closed`). Beyond Python's methods (for the
 //! model-through-the-component test): `read_at O N`, `write_at O HEX`,
 //! `atomic Load|Store|Cas|Add O 4|8 A B`, `wait32 O E` (0 ns: 0 woken,
-//! 1 mismatch, 2 timed out), `notify O C`, `seekable`.
+//! 1 mismatch, 2 timed out), `notify O C`, `seekable`,
+//! `wait_for_change NS`, `pagesize`, `granularity`.
+//!
+//! And the rest of the WIT, for the model (host/tests/model): the map of
+//! `seq` is in slot 0 of four; `use K` sends the calls above to slot K (an
+//! empty slot answers as a closed map), `drop K` drops its map;
+//! `open_named K I LEN MODE ACCESS OFFSET` (MODE 0-2: create-or-open,
+//! create-new, open-existing) and `open_tagged K I LEN ACCESS OFFSET` (of
+//! `NAME.bin`) put a new map in slot K; `remove_named I`. Names are by
+//! index I: 0 NAME itself, 1 and 2 `NAMEn1`, `NAMEn2`, 3 NAME padded to
+//! 200 bytes, 4-8 invalid ones. Windows, four slots: `place W K MEM OFF`
+//! places one over the map in slot K, MEM `aN` N fresh bytes at an
+//! aligned address, `mN` N bytes one past one, `oJ` window J's memory;
+//! `waddress W` (True if it is the memory's), `wlen W`, `woffset W`,
+//! `wflush W START SIZE`, `wreplaced W`, `wread W OFF N` and `wwrite W OFF
+//! HEX` (plain loads and stores, one byte at a time; a trap ends the run),
+//! `wdrop W`.
 
+use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::io::{BufRead, BufReader, Write};
 use wasm_mmap_guest::bindings::wasm_mmap::mmap::mmap::{
-    Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, Mmap, Prot, WaitResult, Whence,
+    self as raw, Access, Advice, CreateMode, ErrorCode, MapFlags, MapOptions, Mmap, Prot,
+    WaitResult, Whence,
 };
-use wasm_mmap_guest::open_file;
+use wasm_mmap_guest::bindings::wasm_mmap::mmap::windows::Window;
+use wasm_mmap_guest::{Descriptor, open_file};
 
 fn int(s: &str) -> Option<i64> {
     (s != "N").then(|| s.parse().unwrap())
@@ -152,7 +171,237 @@ fn call(m: &Mmap, a: &[&str]) -> String {
         }),
         "notify" => res(m.notify(p(a[1]), p(a[2]) as u32), |w| w.to_string()),
         "repr" => format!("ok {}", m.repr()),
+        "wait_for_change" => res(m.wait_for_change(p(a[1])), |b| py_bool(b).into()),
         other => panic!("unknown call {other}"),
+    }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// What a closed map answers `call`: the answer of an empty slot.
+fn closed_answer(call: &str) -> String {
+    match call {
+        "close" => "ok none".into(),
+        "closed" | "seekable" => "ok True".into(),
+        "repr" => "ok <mmap.mmap closed=True>".into(),
+        _ => "err ValueError mmap closed or invalid".into(),
+    }
+}
+
+/// Name index `i` of sequence `seq` (the model's `guest_name`).
+fn name(seq: &str, i: &str) -> String {
+    match i.parse::<u8>().unwrap() {
+        0 => seq.to_string(),
+        i @ (1 | 2) => format!("{seq}n{i}"),
+        3 => format!("{seq}{}", "L".repeat(200 - seq.len())),
+        4 => String::new(),
+        5 => "L".repeat(201),
+        6 => "a/b".into(),
+        7 => "a\\b".into(),
+        _ => "a\0b".into(),
+    }
+}
+
+const ACCESS: [Access; 4] = [Access::Default, Access::Read, Access::Write, Access::Copy];
+
+fn options(access: &str, offset: &str) -> MapOptions {
+    MapOptions {
+        flags: MapFlags::SHARED,
+        prot: Prot::READ | Prot::WRITE,
+        access: ACCESS[access.parse::<usize>().unwrap()],
+        offset: offset.parse().unwrap(),
+    }
+}
+
+/// A placed window and the memory under it (freed after the window is
+/// dropped, which puts zeros back first).
+struct Win {
+    w: Option<Window>,
+    ptr: *mut u8,
+    len: usize,
+    alloc: Option<(*mut u8, Layout)>,
+}
+
+impl Drop for Win {
+    fn drop(&mut self) {
+        drop(self.w.take());
+        if let Some((p, layout)) = self.alloc {
+            // SAFETY: allocated with `layout`; the window is gone.
+            unsafe { dealloc(p, layout) };
+        }
+    }
+}
+
+/// Memory for `place`: `aN`, `mN` or `oJ` (see the module docs).
+fn memory(spec: &str, wins: &[Option<Win>; 4]) -> Win {
+    let fresh = |n: usize, skew: usize| {
+        if n + skew == 0 {
+            return Win {
+                w: None,
+                ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
+                len: 0,
+                alloc: None,
+            };
+        }
+        let layout = Layout::from_size_align(n + skew, 4096).unwrap();
+        // SAFETY: a non-zero size.
+        let p = unsafe { alloc_zeroed(layout) };
+        assert!(!p.is_null());
+        Win {
+            w: None,
+            // SAFETY: inside the allocation.
+            ptr: unsafe { p.add(skew) },
+            len: n,
+            alloc: Some((p, layout)),
+        }
+    };
+    let n = || spec[1..].parse::<usize>().unwrap();
+    match &spec[..1] {
+        "a" => fresh(n(), 0),
+        "m" => fresh(n(), 1),
+        _ => match &wins[n()] {
+            Some(w) => Win {
+                w: None,
+                ptr: w.ptr,
+                len: w.len,
+                alloc: None,
+            },
+            None => fresh(4096, 0),
+        },
+    }
+}
+
+/// One sequence's maps, windows and file.
+#[derive(Default)]
+struct State {
+    seq: String,
+    maps: [Option<Mmap>; 4],
+    cur: usize,
+    wins: [Option<Win>; 4],
+    /// `NAME.bin`, open for the sequence (a file map's own descriptor).
+    file: Option<Descriptor>,
+}
+
+impl State {
+    fn clear(&mut self) {
+        self.wins = Default::default();
+        self.maps = Default::default();
+        self.file = None;
+        self.cur = 0;
+    }
+
+    /// The calls beyond one map's methods; None for those.
+    fn call(&mut self, a: &[&str]) -> Option<String> {
+        let k = |i: usize| a[i].parse::<usize>().unwrap();
+        let p = |i: usize| a[i].parse::<u64>().unwrap();
+        let none = |r: Result<(), ErrorCode>| res(r, |()| "none".into());
+        Some(match a[0] {
+            "use" => {
+                self.cur = k(1);
+                "ok none".into()
+            }
+            "drop" => {
+                self.maps[k(1)] = None;
+                "ok none".into()
+            }
+            "open_named" => {
+                let mode = [
+                    CreateMode::CreateOrOpen,
+                    CreateMode::CreateNew,
+                    CreateMode::OpenExisting,
+                ][k(4)];
+                let r = Mmap::open_named(
+                    &name(&self.seq, a[2]),
+                    a[3].parse().unwrap(),
+                    mode,
+                    options(a[5], a[6]),
+                );
+                none(r.map(|m| self.maps[k(1)] = Some(m)))
+            }
+            "open_tagged" => {
+                if self.file.is_none() {
+                    self.file = Some(open_file(&format!("{}.bin", self.seq), true).unwrap());
+                }
+                let r = Mmap::open_tagged(
+                    self.file.as_ref().unwrap(),
+                    a[3].parse().unwrap(),
+                    &name(&self.seq, a[2]),
+                    options(a[4], a[5]),
+                );
+                none(r.map(|m| self.maps[k(1)] = Some(m)))
+            }
+            "remove_named" => none(raw::remove_named(&name(&self.seq, a[1]))),
+            "pagesize" => format!("ok {}", raw::pagesize()),
+            "granularity" => format!("ok {}", raw::allocation_granularity()),
+            "place" => {
+                let Some(m) = &self.maps[k(2)] else {
+                    return Some(closed_answer("place"));
+                };
+                let mut mem = memory(a[3], &self.wins);
+                // SAFETY: the runner's own memory (or a window's), passed
+                // only by address: the host places the window there.
+                let list = unsafe { std::slice::from_raw_parts(mem.ptr, mem.len) };
+                match Window::place(m, list, p(4)) {
+                    Ok(w) => {
+                        mem.w = Some(w);
+                        // The new window is placed: the slot's old one goes.
+                        self.wins[k(1)] = Some(mem);
+                        "ok none".into()
+                    }
+                    Err(e) => err(&e),
+                }
+            }
+            "waddress" | "wlen" | "woffset" | "wflush" | "wreplaced" | "wread" | "wwrite"
+            | "wdrop" => {
+                let w = k(1);
+                if a[0] == "wdrop" {
+                    self.wins[w] = None;
+                    return Some("ok none".into());
+                }
+                let Some(win) = &self.wins[w] else {
+                    return Some("err ValueError no window in that slot".into());
+                };
+                let raw = win.w.as_ref().unwrap();
+                match a[0] {
+                    "waddress" => {
+                        format!("ok {}", py_bool(raw.address() as usize == win.ptr as usize))
+                    }
+                    "wlen" => format!("ok {}", raw.len()),
+                    "woffset" => format!("ok {}", raw.offset()),
+                    "wflush" => none(raw.flush(p(2), p(3))),
+                    "wreplaced" => format!("ok {}", py_bool(raw.replaced())),
+                    "wread" => {
+                        let (off, n) = (p(2), p(3));
+                        if off.checked_add(n).is_none_or(|e| e > win.len as u64) {
+                            return Some("err ValueError window index out of range".into());
+                        }
+                        let bytes: Vec<u8> = (off..off + n)
+                            // SAFETY: inside the window (checked); a plain
+                            // load of memory the host may replace.
+                            .map(|i| unsafe { win.ptr.add(i as usize).read_volatile() })
+                            .collect();
+                        format!("ok {}", show(&bytes))
+                    }
+                    _ => {
+                        let (off, data) = (p(2), hex(a[3]));
+                        if off
+                            .checked_add(data.len() as u64)
+                            .is_none_or(|e| e > win.len as u64)
+                        {
+                            return Some("err ValueError window index out of range".into());
+                        }
+                        for (i, b) in data.into_iter().enumerate() {
+                            // SAFETY: inside the window (checked).
+                            unsafe { win.ptr.add(off as usize + i).write_volatile(b) };
+                        }
+                        "ok none".into()
+                    }
+                }
+            }
+            _ => return None,
+        })
     }
 }
 
@@ -170,13 +419,15 @@ fn main() {
         }
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut map: Option<Mmap> = None;
+    let mut st = State::default();
     let mut skip = false;
     for line in BufReader::new(&data[..]).lines() {
         let line = line.unwrap();
         let a: Vec<&str> = line.split(' ').collect();
         match a[0] {
             "seq" => {
+                st.clear();
+                st.seq = a[1].to_string();
                 writeln!(out, "seq {}", a[1]).unwrap();
                 let p = |i: usize| a[i].parse::<i64>().unwrap();
                 let mut flags = MapFlags::empty();
@@ -193,8 +444,7 @@ fn main() {
                 if p(6) & 2 != 0 {
                     prot |= Prot::WRITE;
                 }
-                let access =
-                    [Access::Default, Access::Read, Access::Write, Access::Copy][p(4) as usize];
+                let access = ACCESS[p(4) as usize];
                 let opts = MapOptions {
                     flags,
                     prot,
@@ -204,7 +454,9 @@ fn main() {
                 let r = match a[2] {
                     "file" => {
                         let f = open_file(&format!("{}.bin", a[1]), true).unwrap();
-                        Mmap::open(&f, p(3), opts)
+                        let r = Mmap::open(&f, p(3), opts);
+                        st.file = Some(f);
+                        r
                     }
                     "named" => Mmap::open_named(a[1], p(3), CreateMode::CreateOrOpen, opts),
                     _ => Mmap::anonymous(p(3), opts),
@@ -212,25 +464,36 @@ fn main() {
                 match r {
                     Ok(m) => {
                         writeln!(out, "open ok").unwrap();
-                        map = Some(m);
+                        st.maps[0] = Some(m);
                         skip = false;
                     }
                     Err(e) => {
                         writeln!(out, "open {}", err(&e)).unwrap();
-                        map = None;
                         skip = true;
                     }
                 }
             }
             "end" => {
-                map = None; // drop = close
+                st.clear(); // drop = close
                 writeln!(out, "end").unwrap();
             }
             _ if skip => {}
             _ => {
-                let m = map.as_ref().unwrap();
-                let r = call(m, &a);
-                let pos = m.tell().map_or("closed".to_string(), |p| p.to_string());
+                // A window's load or store may trap: what came before is out.
+                if matches!(a[0], "wread" | "wwrite") {
+                    out.flush().unwrap();
+                }
+                let r = match st.call(&a) {
+                    Some(r) => r,
+                    None => match &st.maps[st.cur] {
+                        Some(m) => call(m, &a),
+                        None => closed_answer(a[0]),
+                    },
+                };
+                let pos = st.maps[st.cur]
+                    .as_ref()
+                    .and_then(|m| m.tell().ok())
+                    .map_or("closed".to_string(), |p| p.to_string());
                 writeln!(out, "{r} | pos={pos}").unwrap();
             }
         }

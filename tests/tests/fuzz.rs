@@ -1,0 +1,212 @@
+//! The two fuzz targets in CI, without libFuzzer: each replays its
+//! committed seed corpus (`host/fuzz/seeds/<target>/`) through exactly the
+//! target's body, then runs mutated seeds (bit flips, inserts, deletes,
+//! splices; a fixed-seed xorshift) for a time box, 45 s per target unless
+//! `WASM_MMAP_FUZZ_SECONDS=N`. A finding panics, naming a file that holds
+//! the input (and its hex). `cargo +nightly fuzz` (host/fuzz) goes further,
+//! guided by coverage; its minimized corpus is what belongs in the seeds.
+//! `WASM_MMAP_FUZZ_REPLAY=FILE cargo test --release --test fuzz
+//! fuzz_component` replays one input.
+
+#[path = "../../host/fuzz/harness/component.rs"]
+mod harness;
+
+use harness::model;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use wasm_mmap_tests::*;
+
+/// The time box per target.
+fn seconds() -> u64 {
+    std::env::var("WASM_MMAP_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(45)
+}
+
+fn seed_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../host/fuzz/seeds")
+        .join(target)
+}
+
+/// The seed corpus, by file name. Missing or empty fails under `CI=true`
+/// (it is committed), else the mutations start from nothing.
+fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = seed_dir(target);
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, std::fs::read(e.path()).unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    seeds.sort();
+    if seeds.is_empty() {
+        let why = format!("no seed corpus in {}", dir.display());
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "{target}: {why} (CI=true: it is committed)"
+        );
+        eprintln!("{target}: {why}: mutating from nothing");
+    }
+    seeds
+}
+
+/// xorshift64: the same inputs on every run with the same seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// A mutant of the seeds: one to four bit flips, interesting bytes,
+/// inserts, deletes or a splice of two seeds.
+fn mutate(seeds: &[(String, Vec<u8>)], rng: &mut Rng) -> Vec<u8> {
+    let pick = |rng: &mut Rng| -> Vec<u8> {
+        if seeds.is_empty() {
+            (0..rng.below(600)).map(|_| rng.next() as u8).collect()
+        } else {
+            seeds[rng.below(seeds.len())].1.clone()
+        }
+    };
+    let mut d = pick(rng);
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(d.len() + 1);
+        // A byte's index, for inputs that have one.
+        let i = at.min(d.len().saturating_sub(1));
+        match rng.below(6) {
+            0 if !d.is_empty() => d[i] ^= 1 << rng.below(8),
+            1 if !d.is_empty() => d[i] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
+            2 => {
+                let n = 1 + rng.below(16);
+                let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                d.splice(at..at, bytes);
+            }
+            3 if !d.is_empty() => {
+                let end = (at + 1 + rng.below(16)).min(d.len());
+                d.drain(at.min(end)..end);
+            }
+            4 => {
+                let other = pick(rng);
+                let from = rng.below(other.len() + 1);
+                d.truncate(at);
+                d.extend_from_slice(&other[from..]);
+            }
+            _ => {
+                // A byte copied from elsewhere in the input (a selector).
+                if !d.is_empty() {
+                    d[i] = d[rng.below(d.len())];
+                }
+            }
+        }
+    }
+    d.truncate(4096);
+    d
+}
+
+/// `run`, a panic being a finding too.
+fn guarded(run: &impl Fn(&[u8]) -> Result<usize, String>, data: &[u8]) -> Result<usize, String> {
+    match catch_unwind(AssertUnwindSafe(|| run(data))) {
+        Ok(r) => r,
+        Err(p) => Err(p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic".into())),
+    }
+}
+
+/// Saves a finding's input and fails.
+fn finding(target: &str, data: &[u8], why: &str, origin: &str) -> ! {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fuzz-{target}-finding-{}.bin", std::process::id()));
+    std::fs::write(&path, data).unwrap();
+    let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+    panic!(
+        "{target}: finding ({origin}): {why}\ninput saved at {} ({} bytes; replay with \
+         `cargo +nightly fuzz run {target} {}` in host/fuzz)\nhex {hex}",
+        path.display(),
+        data.len(),
+        path.display()
+    );
+}
+
+/// Replays the seeds, then mutates them for the time box; or, with
+/// `WASM_MMAP_FUZZ_REPLAY=FILE`, replays FILE alone (a finding).
+fn fuzz(target: &str, run: impl Fn(&[u8]) -> Result<usize, String>) {
+    if let Ok(file) = std::env::var("WASM_MMAP_FUZZ_REPLAY") {
+        let data = std::fs::read(&file).unwrap();
+        match guarded(&run, &data) {
+            Ok(n) => println!("{target}: {file}: {n} calls agreed"),
+            Err(e) => panic!("{target}: {file}: {e}"),
+        }
+        return;
+    }
+    let seeds = seeds(target);
+    let start = Instant::now();
+    let mut calls = 0;
+    for (name, data) in &seeds {
+        match guarded(&run, data) {
+            Ok(n) => calls += n,
+            Err(e) => finding(target, data, &e, &format!("seed {name}")),
+        }
+    }
+    println!(
+        "{target}: {} seeds replayed in {:.1} s",
+        seeds.len(),
+        start.elapsed().as_secs_f64()
+    );
+    let seed = 0x5eed_f00d_d15c_0b01_u64;
+    let mut rng = Rng(seed);
+    let secs = seconds();
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let mut execs = 0u64;
+    while Instant::now() < deadline {
+        let data = mutate(&seeds, &mut rng);
+        match guarded(&run, &data) {
+            Ok(n) => calls += n,
+            Err(e) => finding(
+                target,
+                &data,
+                &e,
+                &format!("mutation {execs}, seed {seed:#x}"),
+            ),
+        }
+        execs += 1;
+    }
+    let t = start.elapsed().as_secs_f64();
+    println!(
+        "{target}: {execs} mutated inputs in {t:.0} s ({:.0}/s, xorshift seed {seed:#x}), \
+         {calls} calls checked in all",
+        execs as f64 / t
+    );
+}
+
+/// The `ops` target: the model against `Mmap` directly.
+#[test]
+fn fuzz_ops_corpus() {
+    fuzz("ops", |d| model::check_bytes(d).map(|()| 0));
+}
+
+/// The `component` target: the model through the WIT, in a guest.
+#[test]
+fn fuzz_component_corpus() {
+    harness::set_default_guest(DIFF_RUNNER);
+    fuzz("component", harness::run_one);
+}
