@@ -16,7 +16,7 @@ use wasm_mmap::{
 
 /// Exactly the `ops` fuzz target: `data` decoded and checked, with files
 /// in the temporary directory.
-pub fn check_bytes(data: &[u8]) -> Result<(), String> {
+pub fn check_bytes(data: &[u8]) -> Result<usize, String> {
     let (setup, ops) = decode(data);
     check(&setup, &ops, &std::env::temp_dir())
 }
@@ -229,9 +229,9 @@ impl Drop for Names {
     }
 }
 
-/// Runs `ops` on fresh host maps and on the model; the first difference
-/// is the error. `dir` holds the file for file maps.
-pub fn check(setup: &Setup, ops: &[Op], dir: &Path) -> Result<(), String> {
+/// Runs `ops` on fresh host maps and on the model: the number of calls
+/// compared, or the first difference. `dir` holds the file for file maps.
+pub fn check(setup: &Setup, ops: &[Op], dir: &Path) -> Result<usize, String> {
     let setup = &Setup {
         limits: LimitSpec {
             unlimited: true,
@@ -319,7 +319,7 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &Path) -> Result<(), String> {
     for (i, op) in ops.iter().enumerate() {
         let want = model.apply(op);
         if want == Answer::Lost {
-            return Ok(());
+            return Ok(i);
         }
         let got = host.apply(op);
         let pos = host.maps[host.cur].as_ref().and_then(|m| m.tell().ok());
@@ -348,5 +348,5 @@ pub fn check(setup: &Setup, ops: &[Op], dir: &Path) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(ops.len())
 }
