@@ -6,7 +6,8 @@
 //! the input (and its hex). `cargo +nightly fuzz` (host/fuzz) goes further,
 //! guided by coverage; its minimized corpus is what belongs in the seeds.
 //! `WASM_MMAP_FUZZ_REPLAY=FILE cargo test --release --test fuzz
-//! fuzz_component` replays one input.
+//! fuzz_component` replays one input; `WASM_MMAP_FUZZ_SEED=N` mutates
+//! along another stream.
 
 #[path = "../../host/fuzz/harness/component.rs"]
 mod harness;
@@ -173,7 +174,10 @@ fn fuzz(target: &str, run: impl Fn(&[u8]) -> Result<usize, String>) {
         seeds.len(),
         start.elapsed().as_secs_f64()
     );
-    let seed = 0x5eed_f00d_d15c_0b01_u64;
+    let seed = std::env::var("WASM_MMAP_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_f00d_d15c_0b01_u64);
     let mut rng = Rng(seed);
     let secs = seconds();
     let start = Instant::now();
