@@ -10,7 +10,7 @@
 //! truncation policy; the namespace, and objects another context made in
 //! its own or the same one) and up to 200 calls whose arguments favour
 //! edges: 0, ±1, ±len, len+1, i64::MIN/MAX, unaligned and past-the-end
-//! offsets, invalid names. The calls cover all 47 functions of the WIT:
+//! offsets, invalid names. The calls cover all 49 functions of the WIT:
 //! every `mmap` method, the constructors (`open-named` in every create
 //! mode, `open-tagged`), `remove-named`, `pagesize`,
 //! `allocation-granularity` and the `windows` interface. Up to four maps

@@ -28,8 +28,9 @@ pub static CONCURRENT_WAITS: std::sync::atomic::AtomicBool =
 /// The page size (and allocation granularity) the model assumes: Linux on
 /// x86-64 and most arm64.
 pub const PAGE: usize = 4096;
-/// Largest object or map the model follows; beyond it only the error
-/// class is predicted (the OS may refuse or not).
+/// The decoder's maps and objects stay well under this (searches then copy
+/// their range in one block); past twice this a length is a huge one
+/// (i64::MAX), of which only the error class is predicted.
 pub const CAP: usize = 1 << 16;
 /// Map and window slots.
 pub const SLOTS: usize = 4;
@@ -568,13 +569,14 @@ impl World {
         }
     }
 
-    /// Sets an object's size, as ftruncate does: a shrink drops the pages
-    /// past the end (private copies of them too: the kernel unmaps even
-    /// copy-on-write pages) and zeroes the rest of the last page.
+    /// Sets an object's size, as ftruncate does: unless it grows, the pages
+    /// past the end go (private copies of them too: the kernel unmaps even
+    /// copy-on-write pages) and the rest of the last page is zeroed, also
+    /// when the size stays (tmpfs and ext4 alike).
     fn set_size(&mut self, id: usize, n: usize) {
         let o = &mut self.objects[id];
         o.events += 1;
-        if n < o.size {
+        if n <= o.size {
             let keep = page_ceil(n);
             o.bytes.truncate(keep);
             o.bytes[n..].fill(0);
@@ -1405,7 +1407,8 @@ impl World {
             return os(22);
         }
         let n = n as usize;
-        if n > CAP {
+        if n > 2 * CAP {
+            // Anonymous memory of i64::MAX bytes: mremap's ENOMEM.
             return Answer::Err("OSError", "*".into());
         }
         let m = self.map_mut(s);
