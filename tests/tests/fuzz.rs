@@ -150,8 +150,6 @@ fn finding(target: &str, data: &[u8], why: &str, origin: &str) -> ! {
 /// Replays the seeds, then mutates them for the time box; or, with
 /// `WASM_MMAP_FUZZ_REPLAY=FILE`, replays FILE alone (a finding).
 fn fuzz(target: &str, run: impl Fn(&[u8]) -> Result<usize, String>) {
-    // The two targets run side by side in this process (see the model).
-    model::CONCURRENT_WAITS.store(true, std::sync::atomic::Ordering::Relaxed);
     if let Ok(file) = std::env::var("WASM_MMAP_FUZZ_REPLAY") {
         let data = std::fs::read(&file).unwrap();
         match guarded(&run, &data) {

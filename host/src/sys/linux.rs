@@ -115,6 +115,13 @@ impl Inotify {
 
     /// Reads every queued event and counts it against its watch.
     fn drain(&self) {
+        self.drain_locked(&mut self.lock());
+    }
+
+    /// As `drain`, under the caller's lock: held across the reads, so a
+    /// thread that finds the queue empty also finds every event another
+    /// thread read already counted.
+    fn drain_locked(&self, watches: &mut HashMap<i32, (u64, usize)>) {
         let mut buf = [0u8; 4096];
         loop {
             // SAFETY: reads into our own buffer; the fd is non-blocking.
@@ -123,7 +130,6 @@ impl Inotify {
             if n == 0 {
                 return;
             }
-            let mut watches = self.lock();
             let mut at = 0;
             let head = std::mem::size_of::<libc::inotify_event>();
             while at + head <= n {
@@ -178,6 +184,9 @@ impl ChangeWatch {
             drop(watches);
             return poll();
         }
+        // Changes queued before this watch was armed (on an inode another
+        // watch shares) are counted first, so they are not news to it.
+        ino.drain_locked(&mut watches);
         let w = watches.entry(wd).or_insert((0, 0));
         w.1 += 1;
         Ok(ChangeWatch {

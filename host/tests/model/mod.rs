@@ -29,7 +29,7 @@ mod world;
 #[allow(unused_imports)]
 pub use host::{check, check_bytes};
 #[allow(unused_imports)]
-pub use world::{CAP, CONCURRENT_WAITS, PAGE, SLOTS, guest_name};
+pub use world::{CAP, PAGE, SLOTS, guest_name};
 
 use wasm_mmap::{Access, Advice, CreateMode, Whence};
 use world::World;

@@ -17,14 +17,6 @@ use std::collections::BTreeMap;
 use wasm_mmap::pyindex::{clamp, slice_positions};
 use wasm_mmap::{Access, CreateMode, Whence};
 
-/// Set when other threads of this process wait for changes at the same
-/// time (`tests/tests/fuzz.rs` runs both targets side by side): the host
-/// reads inotify's queue outside its lock, so a wait whose time is up can
-/// miss a change another thread has read but not yet counted (the next
-/// call sees it). Then a wait after the first is not compared.
-pub static CONCURRENT_WAITS: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
 /// The page size (and allocation granularity) the model assumes: Linux on
 /// x86-64 and most arm64.
 pub const PAGE: usize = 4096;
@@ -62,9 +54,8 @@ struct Object {
     /// the kernel zeroes it then depends on the filesystem (tmpfs keeps
     /// it, ext4 zeroes it), so the model stops there.
     tail_dirty: bool,
-    /// inotify events on it so far, and as of the last drain.
+    /// inotify events on it so far.
     events: u64,
-    drained: u64,
 }
 
 impl Object {
@@ -76,7 +67,6 @@ impl Object {
             size,
             tail_dirty: false,
             events: 0,
-            drained: 0,
         }
     }
 }
@@ -102,11 +92,11 @@ enum Store {
     },
 }
 
-/// A `wait-for-change` watch: the events seen (`lo`..=`hi`: another
-/// watch's pending events may or may not be counted when it is armed).
+/// A `wait-for-change` watch: the events it has seen (all of those before
+/// it was armed, even where another watch on the inode had not read them
+/// yet: the host drains the queue when it arms one).
 struct Watch {
-    lo: u64,
-    hi: u64,
+    seen: u64,
 }
 
 struct MapM {
@@ -1435,44 +1425,15 @@ impl World {
             if let Err(e) = self.admit(add, self.map(s).len as u64) {
                 return e;
             }
-            // One inotify watch per inode: a watch armed where another
-            // lives starts from that watch's count, which may or may not
-            // hold the events queued since the last drain (another thread
-            // of the process may drain them).
-            let other = self
-                .maps
-                .iter()
-                .flatten()
-                .any(|m| !m.closed && m.watch.is_some() && m.obj() == Some(id));
-            let o = &self.objects[id];
-            let lo = if other { o.drained } else { o.events };
-            self.map_mut(s).watch = Some(Watch { lo, hi: o.events });
+            self.map_mut(s).watch = Some(Watch {
+                seen: self.objects[id].events,
+            });
             return Answer::Bool(true);
-        }
-        for o in &mut self.objects {
-            o.drained = o.events;
         }
         let events = self.objects[id].events;
         let w = self.map_mut(s).watch.as_mut().unwrap();
-        if CONCURRENT_WAITS.load(std::sync::atomic::Ordering::Relaxed) {
-            if events == w.lo && events == w.hi {
-                return Answer::Bool(false);
-            }
-            // The host has seen somewhere from `lo` to all of them.
-            w.hi = events;
-            return Answer::OneOf(vec![Answer::Bool(true), Answer::Bool(false)]);
-        }
-        let answer = if events != w.hi {
-            Answer::Bool(true)
-        } else if w.lo != w.hi {
-            Answer::OneOf(vec![Answer::Bool(true), Answer::Bool(false)])
-        } else {
-            Answer::Bool(false)
-        };
-        *w = Watch {
-            lo: events,
-            hi: events,
-        };
+        let answer = Answer::Bool(events != w.seen);
+        w.seen = events;
         answer
     }
 }
