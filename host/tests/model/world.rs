@@ -528,10 +528,34 @@ impl World {
     }
 
     /// The map's bytes at `idx`, or EFAULT if any page is gone.
-    fn read(&self, s: usize, idx: impl IntoIterator<Item = usize>) -> Result<Vec<u8>, Answer> {
+    fn read_idx(&self, s: usize, idx: impl IntoIterator<Item = usize>) -> Result<Vec<u8>, Answer> {
         idx.into_iter()
             .map(|i| self.byte(s, i).ok_or_else(efault))
             .collect()
+    }
+
+    /// `read_idx` over a range, a page at a time (the fuzzers' hot path).
+    fn read(&self, s: usize, r: std::ops::Range<usize>) -> Result<Vec<u8>, Answer> {
+        let m = self.map(s);
+        match &m.store {
+            Store::Anon { data, .. } => Ok(data[r].to_vec()),
+            Store::Obj { id, cow, .. } => {
+                let bytes = &self.objects[*id].bytes;
+                let mut out = Vec::with_capacity(r.len());
+                let mut i = r.start;
+                while i < r.end {
+                    let at = m.offset + i;
+                    let (page, inner) = (at / PAGE, at % PAGE);
+                    let n = (PAGE - inner).min(r.end - i);
+                    match cow.get(&page) {
+                        Some(p) => out.extend_from_slice(&p[inner..inner + n]),
+                        None => out.extend_from_slice(bytes.get(at..at + n).ok_or_else(efault)?),
+                    }
+                    i += n;
+                }
+                Ok(out)
+            }
+        }
     }
 
     /// Writes `data` at `idx`. Where a page is gone: EFAULT with nothing
@@ -1228,7 +1252,7 @@ impl World {
                         if let Err(e) = check_read(count) {
                             return e;
                         }
-                        match self.read(s, idx) {
+                        match self.read_idx(s, idx) {
                             Ok(b) => Answer::Bytes(b),
                             Err(e) => e,
                         }
