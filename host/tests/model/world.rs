@@ -705,22 +705,10 @@ impl World {
         access: Access,
         offset: i64,
     ) -> Answer {
-        if name >= 4 {
-            return name_error(&guest_name("", name)).unwrap();
-        }
-        if len < 0 {
-            return Answer::Err(
-                "OverflowError",
-                "memory mapped length must be positive".into(),
-            );
-        }
-        if offset < 0 {
-            return Answer::Err(
-                "OverflowError",
-                "memory mapped offset must be positive".into(),
-            );
-        }
-        let (len, offset) = (len as u64, offset as u64);
+        let (len, offset) = match name_and_signs(name, len, offset) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
         if !offset.is_multiple_of(PAGE as u64) || (mode == CreateMode::CreateNew && len == 0) {
             return os(22);
         }
@@ -812,22 +800,10 @@ impl World {
     }
 
     fn open_tagged(&mut self, name: u8, len: i64, offset: i64) -> Answer {
-        if name >= 4 {
-            return name_error(&guest_name("", name)).unwrap();
-        }
-        if len < 0 {
-            return Answer::Err(
-                "OverflowError",
-                "memory mapped length must be positive".into(),
-            );
-        }
-        if offset < 0 {
-            return Answer::Err(
-                "OverflowError",
-                "memory mapped offset must be positive".into(),
-            );
-        }
-        let (len, offset) = (len as u64, offset as u64);
+        let (len, offset) = match name_and_signs(name, len, offset) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
         let size = self.objects[self.tag_file].size as u64;
         let map_len = if len == 0 {
             if size == 0 {
@@ -1460,6 +1436,27 @@ impl World {
         w.seen = events;
         answer
     }
+}
+
+/// The checks `open-named` and `open-tagged` make first, in the host's
+/// order: the name (decoder index 4+ is an invalid one), then the signs.
+fn name_and_signs(name: u8, len: i64, offset: i64) -> Result<(u64, u64), Answer> {
+    if name >= 4 {
+        return Err(name_error(&guest_name("", name)).unwrap());
+    }
+    let positive = |what: &str| {
+        Answer::Err(
+            "OverflowError",
+            format!("memory mapped {what} must be positive"),
+        )
+    };
+    if len < 0 {
+        return Err(positive("length"));
+    }
+    if offset < 0 {
+        return Err(positive("offset"));
+    }
+    Ok((len as u64, offset as u64))
 }
 
 /// A new map of `len` bytes: anonymous memory counts as memory, a file or
