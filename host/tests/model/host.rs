@@ -183,7 +183,7 @@ fn map_apply(m: &mut Mmap, op: &Op) -> Answer {
             }
         }
         Op::Madvise(advice, s, l) => answer(m.madvise(*advice, *s, *l, &Unlimited), unit),
-        Op::Wait32(o, e) => answer(m.wait32(*o, *e, 0), |w| {
+        Op::Wait32(o, e, ns) => answer(m.wait32(*o, *e, *ns), |w| {
             Answer::Int(match w {
                 WaitResult::Woken => 0,
                 WaitResult::Mismatch => 1,

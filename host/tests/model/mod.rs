@@ -63,8 +63,9 @@ pub enum Op {
     Atomic(AtomicKind, u64, u8, u64, u64),
     /// `madvise` with an advice that changes no byte (the model's bounds).
     Madvise(Advice, Option<i64>, Option<i64>),
-    /// `wait32(offset, expected, 0 ns)`: never blocks.
-    Wait32(u64, u32),
+    /// `wait32(offset, expected, timeout-ns)`, a short timeout (at most
+    /// 50 µs): nobody stores, so it times out (or returns spuriously).
+    Wait32(u64, u32, u64),
     /// `notify(offset, count)`: nobody waits, so 0 woken.
     Notify(u64, u32),
     /// `m.closed`.
@@ -522,7 +523,12 @@ pub fn decode(bytes: &[u8]) -> (Setup, Vec<Op>) {
                     Op::Madvise(advice, None, None)
                 }
             }
-            24 => Op::Wait32(off(&mut byte), u32::from(byte() % 3) * 0x6261),
+            24 => {
+                let o = off(&mut byte);
+                let b = byte();
+                let ns = [0, 0, 1_000, 50_000][usize::from(b / 3 % 4)];
+                Op::Wait32(o, u32::from(b % 3) * 0x6261, ns)
+            }
             25 => Op::Notify(off(&mut byte), u32::from(byte())),
             26 => match byte() % 8 {
                 0 => Op::Close,
@@ -751,7 +757,7 @@ pub fn op_text(op: &Op) -> String {
         Op::WriteAt(off, d) => format!("write_at {off} {}", hex(d)),
         Op::Atomic(k, off, size, a, b) => format!("atomic {k:?} {off} {size} {a} {b}"),
         Op::Madvise(adv, a, b) => format!("madvise {} {} {}", *adv as u8, o(*a), o(*b)),
-        Op::Wait32(off, e) => format!("wait32 {off} {e}"),
+        Op::Wait32(off, e, ns) => format!("wait32 {off} {e} {ns}"),
         Op::Notify(off, c) => format!("notify {off} {c}"),
         Op::Closed => "closed".into(),
         Op::Seekable => "seekable".into(),

@@ -1329,7 +1329,7 @@ impl World {
                 }
                 Answer::Unit
             }
-            Op::Wait32(offset, expected) => {
+            Op::Wait32(offset, expected, _) => {
                 let o = match word(len, *offset, 4) {
                     Ok(o) => o,
                     Err(e) => return e,

@@ -10,8 +10,8 @@
 //! Output per call: `ok VALUE` or `err CLASS MESSAGE` (OSError: the errno),
 //! then ` | pos=N` (or `| pos=closed`). Beyond Python's methods (for the
 //! model-through-the-component test): `read_at O N`, `write_at O HEX`,
-//! `atomic Load|Store|Cas|Add O 4|8 A B`, `wait32 O E` (0 ns: 0 woken,
-//! 1 mismatch, 2 timed out), `notify O C`, `seekable`,
+//! `atomic Load|Store|Cas|Add O 4|8 A B`, `wait32 O E [NS]` (NS default 0:
+//! 0 woken, 1 mismatch, 2 timed out), `notify O C`, `seekable`,
 //! `wait_for_change NS`, `pagesize`, `granularity`.
 //!
 //! And the rest of the WIT, for the model (host/tests/model): the map of
@@ -161,7 +161,7 @@ fn call(m: &Mmap, a: &[&str]) -> String {
                 (_, _) => res(m.atomic_add64(off, x), n),
             }
         }
-        "wait32" => res(m.wait32(p(a[1]), p(a[2]) as u32, 0), |w| {
+        "wait32" => res(m.wait32(p(a[1]), p(a[2]) as u32, a.get(3).map_or(0, |t| p(t))), |w| {
             (match w {
                 WaitResult::Woken => 0,
                 WaitResult::Mismatch => 1,
