@@ -619,6 +619,16 @@ impl World {
         self.objects[id].size = n;
     }
 
+    /// An msync of the object: writing its dirty last page back, a disk
+    /// filesystem (ext4) zeroes that page past the end, in the page cache
+    /// too, and tmpfs does not; so bytes written there are the
+    /// filesystem's choice from here on, and the model stops.
+    fn writeback(&mut self, id: Option<usize>) {
+        if id.is_some_and(|id| self.objects[id].tail_dirty) {
+            self.lost = true;
+        }
+    }
+
     fn close_map(&mut self, s: usize) {
         let Some(m) = self.maps[s].as_mut() else {
             return;
@@ -918,6 +928,10 @@ impl World {
                 } else if !start.is_multiple_of(PAGE as u64) {
                     os(22)
                 } else {
+                    if win.shared {
+                        let id = win.obj;
+                        self.writeback(Some(id));
+                    }
                     Answer::Unit
                 }
             }
@@ -1241,7 +1255,11 @@ impl World {
                 if sz < 0 || o < 0 || l - o < sz {
                     return v("flush values out of range");
                 }
-                if matches!(m.access, Access::Read | Access::Copy) || o % PAGE as i64 == 0 {
+                if matches!(m.access, Access::Read | Access::Copy) {
+                    Answer::Unit
+                } else if o % PAGE as i64 == 0 {
+                    let id = m.obj();
+                    self.writeback(id);
                     Answer::Unit
                 } else {
                     os(22)
