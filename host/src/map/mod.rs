@@ -423,8 +423,11 @@ impl Mmap {
             return Err(value_error("source, destination, or count out of range"));
         }
         let (dest, src, count) = (dest as usize, src as usize, count as usize);
-        if count == 0 {
-            return Ok(()); // touches no byte, so it cannot fault
+        if count == 0 || dest == src {
+            // Touches no byte, so it cannot fault; and a copy-on-write page
+            // is not copied (glibc's memmove skips `dest == src` only above
+            // a size threshold, so leaving it to libc would depend on it).
+            return Ok(());
         }
         let r = o.bytes()?.move_within(dest, src, count);
         o.checked(r)

@@ -1178,7 +1178,8 @@ impl World {
                     return v("source, destination, or count out of range");
                 }
                 let (d, src, c) = (*d as usize, *src as usize, *c as usize);
-                if c == 0 {
+                if c == 0 || d == src {
+                    // The host touches no byte: no fault, no copied page.
                     return Answer::Unit;
                 }
                 let dest: Vec<usize> = (d..d + c).collect();
