@@ -56,7 +56,15 @@ fn show(b: &[u8]) -> String {
     if b.is_empty() {
         "-".into()
     } else {
-        b.iter().map(|x| format!("{x:02x}")).collect()
+        // Table lookup, not a `format!` per byte: the fuzz target reads
+        // long answers by the million.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(2 * b.len());
+        for x in b {
+            s.push(char::from(DIGITS[usize::from(x >> 4)]));
+            s.push(char::from(DIGITS[usize::from(x & 15)]));
+        }
+        s
     }
 }
 
