@@ -15,7 +15,7 @@
 #[path = "../../tests/model/mod.rs"]
 pub mod model;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasm_mmap::wit::{self, HostMmap};
@@ -175,6 +175,12 @@ fn make_prelude(ns: &str, seq: &str, setup: &model::Setup) -> Result<(), String>
 /// made by the guest in a fresh store, checked against the model. The
 /// number of calls checked, or the finding.
 pub fn run_one(data: &[u8]) -> Result<usize, String> {
+    run_one_in(data, &std::env::temp_dir())
+}
+
+/// [`run_one`] with the input's files in `dir` (filesystems differ in what
+/// they keep past a file's end).
+pub fn run_one_in(data: &[u8], dir: &Path) -> Result<usize, String> {
     static RUN: AtomicU64 = AtomicU64::new(0);
     let h = harness();
     let n = RUN.fetch_add(1, Ordering::Relaxed);
@@ -189,7 +195,7 @@ pub fn run_one(data: &[u8]) -> Result<usize, String> {
         format!("fz{pid}y{n}")
     };
     let scratch = Scratch {
-        dir: std::env::temp_dir().join(format!("wasm-mmap-fuzz-{pid}-{n}")),
+        dir: dir.join(format!("wasm-mmap-fuzz-{pid}-{n}")),
         shm: [&ns, &other]
             .iter()
             .flat_map(|ns| {

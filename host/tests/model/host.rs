@@ -17,8 +17,13 @@ use wasm_mmap::{
 /// Exactly the `ops` fuzz target: `data` decoded and checked, with files
 /// in the temporary directory.
 pub fn check_bytes(data: &[u8]) -> Result<usize, String> {
+    check_bytes_in(data, &std::env::temp_dir())
+}
+
+/// [`check_bytes`] with the files in `dir`.
+pub fn check_bytes_in(data: &[u8], dir: &Path) -> Result<usize, String> {
     let (setup, ops) = decode(data);
-    check(&setup, &ops, &std::env::temp_dir())
+    check(&setup, &ops, dir)
 }
 
 fn answer<T>(r: Result<T, MmapError>, f: impl FnOnce(T) -> Answer) -> Answer {

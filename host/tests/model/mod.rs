@@ -27,7 +27,7 @@ mod host;
 mod world;
 
 #[allow(unused_imports)]
-pub use host::{check, check_bytes};
+pub use host::{check, check_bytes, check_bytes_in};
 #[allow(unused_imports)]
 pub use world::{CAP, PAGE, SLOTS, guest_name};
 
