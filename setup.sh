@@ -7,7 +7,8 @@
 #     Windows host under wine)
 #   - Debian: clang-19, lld-19, libclang-rt-19-dev-wasm32, wasi-libc (C guest);
 #     gcc-mingw-w64-x86-64, wine64 (Windows host); libpython3.11-testsuite
-#     (CPython's test_mmap.py) unless a CPython here already has it
+#     (CPython's test_mmap.py) unless a CPython here already has it; g++
+#     (libFuzzer itself, which the fuzz suite builds)
 #   - PyPI: componentize-py (Python guests); npm: guest/js's lockfile
 #     (JavaScript guest). The C guest's component tooling is no install: the
 #     test build compiles guest/c/tool from crates.io (wit-bindgen-c,
@@ -20,7 +21,7 @@ say() { echo "setup: $*"; }
 rustup target add wasm32-wasip2 x86_64-pc-windows-gnu >/dev/null 2>&1 \
   || say "rustup could not add the wasm32-wasip2 / x86_64-pc-windows-gnu targets"
 
-pkgs="clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc gcc-mingw-w64-x86-64 wine64"
+pkgs="clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc gcc-mingw-w64-x86-64 wine64 g++"
 # CPython's own test_mmap.py for the Python suite: any CPython here that ships
 # its `test` package will do (pyenv builds do), else Debian's.
 has_test_mmap() {

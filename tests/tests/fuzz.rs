@@ -256,6 +256,177 @@ fn fuzz_component_corpus() {
     fuzz("component", harness::run_one_in);
 }
 
+/// libFuzzer's coverage instrumentation, as `cargo fuzz build -s none`
+/// sets it, in flags stable rustc takes (no nightly, no cargo-fuzz), less
+/// its one codegen unit: a faster build, a little less inlining.
+const LIBFUZZER_RUSTFLAGS: &str = "-Cpasses=sancov-module \
+     -Cllvm-args=-sanitizer-coverage-level=4 \
+     -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+     -Cllvm-args=-sanitizer-coverage-pc-table \
+     -Cllvm-args=-sanitizer-coverage-trace-compares \
+     -Cllvm-args=-simplifycfg-branch-fold-threshold=0 \
+     -Cllvm-args=-sanitizer-coverage-stack-depth \
+     --cfg fuzzing";
+
+/// The triple rustc builds for by default (`--target` keeps the flags off
+/// build scripts and proc macros, as cargo-fuzz does).
+fn host_triple() -> String {
+    let out = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_string()
+}
+
+/// Builds `host/fuzz`'s two targets with libFuzzer linked in, in their own
+/// target directory (no wait on the outer build's lock) at opt-level 1
+/// without debug info; the directory holding the binaries.
+fn build_libfuzzer_targets(triple: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let target_dir = cli().parent().unwrap().parent().unwrap().join("libfuzzer");
+    let mut cargo = std::process::Command::new(env!("CARGO"));
+    cargo
+        .current_dir(root.join("host/fuzz"))
+        .args([
+            "build",
+            "--release",
+            "--bins",
+            "--locked",
+            "--target",
+            triple,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k.contains("RUSTFLAGS") {
+            cargo.env_remove(k);
+        }
+    }
+    let flags: Vec<&str> = LIBFUZZER_RUSTFLAGS.split_whitespace().collect();
+    cargo
+        .env("RUSTFLAGS", flags.join(" "))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    let start = Instant::now();
+    assert!(
+        cargo.status().unwrap().success(),
+        "the libFuzzer build of host/fuzz failed"
+    );
+    println!(
+        "libfuzzer: both targets built in {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    target_dir.join(triple).join("release")
+}
+
+/// One target under libFuzzer for `secs` seconds (0: the seeds once), from
+/// a fresh corpus directory and the seeds: executions and coverage, or the
+/// run's end (a crash, a divergence, a timeout) with its input.
+fn libfuzzer_run(bin: &Path, target: &str, secs: u64) -> Result<String, String> {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let corpus = tmp.join(format!("libfuzzer-corpus-{target}"));
+    let _ = std::fs::remove_dir_all(&corpus);
+    std::fs::create_dir_all(&corpus).unwrap();
+    let artifacts = tmp.join(format!("libfuzzer-{target}-"));
+    let budget = if secs == 0 {
+        "-runs=0".to_string()
+    } else {
+        format!("-max_total_time={secs}")
+    };
+    let out = std::process::Command::new(bin.join(target))
+        .env("WASM_MMAP_DIFF_RUNNER", DIFF_RUNNER)
+        .args([
+            budget.as_str(),
+            "-max_len=4096",
+            "-timeout=60",
+            "-rss_limit_mb=4096",
+            "-print_final_stats=1",
+        ])
+        .arg(format!("-artifact_prefix={}", artifacts.display()))
+        .arg(&corpus)
+        .arg(seed_dir(target))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stat = |name: &str| {
+        err.lines()
+            .find_map(|l| l.strip_prefix(&format!("stat::{name}:")))
+            .map_or("?".into(), |v| v.trim().to_string())
+    };
+    if out.status.success() {
+        let cov = err
+            .lines()
+            .rev()
+            .find_map(|l| l.split(" cov: ").nth(1))
+            .and_then(|c| c.split_whitespace().next())
+            .unwrap_or("?");
+        Ok(format!(
+            "{target}: {} executions in {} s under libFuzzer ({}/s), coverage {cov}, {} new inputs",
+            stat("number_of_executed_units"),
+            secs,
+            stat("average_exec_per_sec"),
+            stat("new_units_added"),
+        ))
+    } else {
+        let tail: Vec<&str> = err.lines().rev().take(80).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Err(format!(
+            "{target}: libFuzzer ended with {} (input saved under {}*; replay with \
+             `WASM_MMAP_FUZZ_REPLAY=FILE cargo test --release --test fuzz fuzz_{target}`):\n{}",
+            out.status,
+            artifacts.display(),
+            tail.join("\n")
+        ))
+    }
+}
+
+/// Both fuzz targets under libFuzzer, coverage-guided, side by side from
+/// the committed seeds for the time box (`WASM_MMAP_FUZZ_SECONDS`, 45 s):
+/// built here with stable rustc, so CI needs no nightly and no cargo-fuzz.
+/// A crash or a divergence fails with the saved input.
+#[test]
+fn libfuzzer_targets() {
+    if quick("libfuzzer_targets") {
+        return;
+    }
+    if !std::process::Command::new("c++")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        toolchain_missing(
+            "libfuzzer_targets",
+            "a C++ compiler (c++) for libFuzzer is missing",
+        );
+        return;
+    }
+    if !cfg!(target_os = "linux") {
+        eprintln!("libfuzzer_targets: skipped: the fuzz targets are built on Linux only");
+        return;
+    }
+    let bin = build_libfuzzer_targets(&host_triple());
+    let secs = seconds();
+    let runs: Vec<_> = ["ops", "component"]
+        .into_iter()
+        .map(|t| {
+            let bin = bin.clone();
+            std::thread::spawn(move || libfuzzer_run(&bin, t, secs))
+        })
+        .collect();
+    let mut failed = vec![];
+    for r in runs {
+        match r.join().unwrap() {
+            Ok(line) => println!("{line}"),
+            Err(e) => failed.push(e),
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
 /// What an input makes the model do, by name: the setup's kind, limits,
 /// policy and namespace, each call's kind with its answer's class (error
 /// class and message, or `ok`, with booleans), traps and lost tracks.
