@@ -1,14 +1,14 @@
-//! The two fuzz targets in CI, without libFuzzer: each replays its
-//! committed seed corpus (`host/fuzz/seeds/<target>/`) through exactly the
-//! target's body, on the temporary directory's filesystem and again on the
-//! other of disk and tmpfs, then runs mutated seeds (bit flips, inserts, deletes,
-//! splices; a fixed-seed xorshift) for a time box, 45 s per target unless
-//! `WASM_MMAP_FUZZ_SECONDS=N`. A finding panics, naming a file that holds
-//! the input (and its hex). `cargo +nightly fuzz` (host/fuzz) goes further,
-//! guided by coverage; its minimized corpus is what belongs in the seeds.
-//! `WASM_MMAP_FUZZ_REPLAY=FILE cargo test --release --test fuzz
-//! fuzz_component` replays one input; `WASM_MMAP_FUZZ_SEED=N` mutates
-//! along another stream.
+//! The two fuzz targets in CI. `libfuzzer_targets` builds them with
+//! libFuzzer (stable rustc, cargo-fuzz's coverage flags) and runs both,
+//! coverage-guided, from the committed seeds for 45 s each. The other two
+//! tests run each target's body without libFuzzer: they replay its seed
+//! corpus (`host/fuzz/seeds/<target>/`) on the temporary directory's
+//! filesystem and again on the other of disk and tmpfs, then run mutated
+//! seeds (bit flips, inserts, deletes, splices; a fixed-seed xorshift) for
+//! 15 s. `WASM_MMAP_FUZZ_SECONDS=N` sets every time box. A finding panics,
+//! naming a file that holds the input. `WASM_MMAP_FUZZ_REPLAY=FILE cargo
+//! test --release --test fuzz fuzz_component` replays one input;
+//! `WASM_MMAP_FUZZ_SEED=N` mutates along another stream.
 
 #[path = "../../host/fuzz/harness/component.rs"]
 mod harness;
@@ -19,12 +19,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasm_mmap_tests::*;
 
-/// The time box per target.
-fn seconds() -> u64 {
+/// The time box per target: `WASM_MMAP_FUZZ_SECONDS`, else `default`
+/// (45 s under libFuzzer; 15 s for the blind mutations, which run while
+/// the libFuzzer build needs the cores).
+fn seconds(default: u64) -> u64 {
     std::env::var("WASM_MMAP_FUZZ_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(45)
+        .unwrap_or(default)
 }
 
 fn seed_dir(target: &str) -> PathBuf {
@@ -218,7 +220,7 @@ fn fuzz(target: &str, run_in: impl Fn(&[u8], &Path) -> Result<usize, String>) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_f00d_d15c_0b01_u64);
     let mut rng = Rng(seed);
-    let secs = seconds();
+    let secs = seconds(15);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     let mut execs = 0u64;
@@ -409,7 +411,7 @@ fn libfuzzer_targets() {
         return;
     }
     let bin = build_libfuzzer_targets(&host_triple());
-    let secs = seconds();
+    let secs = seconds(45);
     let runs: Vec<_> = ["ops", "component"]
         .into_iter()
         .map(|t| {
