@@ -20,6 +20,18 @@ macro_rules! assert_test_exists {
     };
 }
 
+/// Removes the outer `cargo test`'s `CARGO_*` (but `CARGO_HOME`) and
+/// `RUSTFLAGS` variables from `cmd`, a nested cargo build, so that it
+/// configures itself from its own arguments.
+pub fn without_cargo_env(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k.contains("RUSTFLAGS") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
 /// `WASM_MMAP_QUICK=1` skips the tests that install and build other
 /// toolchains (wine, other languages): a developer's quick path. CI never
 /// sets it. Says so on stderr when it skips.

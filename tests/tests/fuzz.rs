@@ -303,11 +303,7 @@ fn build_libfuzzer_targets(triple: &str) -> PathBuf {
         ])
         .arg("--target-dir")
         .arg(&target_dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k.contains("RUSTFLAGS") {
-            cargo.env_remove(k);
-        }
-    }
+    without_cargo_env(&mut cargo);
     let flags: Vec<&str> = LIBFUZZER_RUSTFLAGS.split_whitespace().collect();
     cargo
         .env("RUSTFLAGS", flags.join(" "))

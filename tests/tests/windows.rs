@@ -70,16 +70,8 @@ fn build_windows_host(dir: &Path) -> PathBuf {
             "wasm-mmap",
         ])
         .arg("--target-dir")
-        .arg(&target_dir)
-        .env(
-            "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER",
-            "x86_64-w64-mingw32-gcc",
-        );
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CARGO_") && k != "CARGO_HOME" || k.contains("RUSTFLAGS") {
-            cargo.env_remove(k);
-        }
-    }
+        .arg(&target_dir);
+    without_cargo_env(&mut cargo);
     cargo.env(
         "CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER",
         "x86_64-w64-mingw32-gcc",
