@@ -182,37 +182,25 @@ fn fuzz(target: &str, run_in: impl Fn(&[u8], &Path) -> Result<usize, String>) {
         return;
     }
     let seeds = seeds(target);
-    let start = Instant::now();
     let mut calls = 0;
-    for (name, data) in &seeds {
-        match guarded(&run, data) {
-            Ok(n) => calls += n,
-            Err(e) => finding(target, data, &e, &format!("seed {name}")),
-        }
-    }
-    println!(
-        "{target}: {} seeds replayed in {:.1} s in {}",
-        seeds.len(),
-        start.elapsed().as_secs_f64(),
-        tmp.display()
-    );
-    if let Some(other) = other_fs() {
+    for dir in std::iter::once(tmp.clone()).chain(other_fs()) {
         let start = Instant::now();
         for (name, data) in &seeds {
-            match guarded(&|d: &[u8]| run_in(d, &other), data) {
+            match guarded(&|d: &[u8]| run_in(d, &dir), data) {
                 Ok(n) => calls += n,
                 Err(e) => finding(
                     target,
                     data,
                     &e,
-                    &format!("seed {name} in {}", other.display()),
+                    &format!("seed {name} in {}", dir.display()),
                 ),
             }
         }
         println!(
-            "{target}: the seeds again in {:.1} s in {}",
+            "{target}: {} seeds replayed in {:.1} s in {}",
+            seeds.len(),
             start.elapsed().as_secs_f64(),
-            other.display()
+            dir.display()
         );
     }
     let seed = std::env::var("WASM_MMAP_FUZZ_SEED")
